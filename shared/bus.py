@@ -1,0 +1,104 @@
+"""Kafka, through kafka-python: topic names, topic creation, producers and consumers.
+
+One partitioner everywhere: kafka-python's default is murmur2 on the key, like Java's, and
+the key is always the case id, so one case's events share a partition and keep their order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterable
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+log = logging.getLogger(__name__)
+
+# The log is the audit record: never expire it.
+TOPIC_CONFIG = {"retention.ms": "-1", "cleanup.policy": "delete"}
+
+
+def events_topic(service: str) -> str:
+    """The topic a service publishes its case events on."""
+    return f"{service}.case-events"
+
+
+def dlq_topic(topic: str) -> str:
+    """Where a consumer parks the records of ``topic`` it cannot handle."""
+    return f"{topic}.dlq"
+
+
+def all_topics(services: Iterable[str]) -> list[str]:
+    """Every topic the system uses: each service's events and their dead-letter topics."""
+    return [t for s in services for t in (events_topic(s), dlq_topic(events_topic(s)))]
+
+
+def ensure_topics(bootstrap: str, topics: Iterable[str], *, partitions: int, replication: int) -> list[str]:
+    """Create the missing ``topics`` with unlimited retention; return the ones created."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="netra-admin")
+    try:
+        existing = set(admin.list_topics())
+        wanted = [t for t in topics if t not in existing]
+        if not wanted:
+            return []
+        new = [NewTopic(t, partitions, replication, topic_configs=TOPIC_CONFIG) for t in wanted]
+        with contextlib.suppress(TopicAlreadyExistsError):  # another process was faster
+            admin.create_topics(new)
+        log.info("topics created", extra={"topics": wanted})
+        return wanted
+    finally:
+        admin.close()
+
+
+def make_producer(bootstrap: str, client_id: str, **overrides: object) -> KafkaProducer:
+    """An idempotent producer that waits for all in-sync replicas: nothing acked is lost."""
+    settings: dict[str, object] = {
+        "bootstrap_servers": bootstrap,
+        "client_id": client_id,
+        "acks": "all",
+        "enable_idempotence": True,
+        "max_in_flight_requests_per_connection": 5,
+        "linger_ms": 5,
+        "retries": 2**31 - 1,
+        "delivery_timeout_ms": 120_000,
+    }
+    settings.update(overrides)
+    return KafkaProducer(**settings)
+
+
+def make_consumer(bootstrap: str, group_id: str, topics: Iterable[str], **overrides: object) -> KafkaConsumer:
+    """A consumer that commits offsets itself, only after its database transaction."""
+    settings: dict[str, object] = {
+        "bootstrap_servers": bootstrap,
+        "group_id": group_id,
+        "client_id": group_id,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "max_poll_records": 200,
+    }
+    settings.update(overrides)
+    consumer = KafkaConsumer(**settings)
+    consumer.subscribe(list(topics))
+    return consumer
+
+
+def kafka_reachable(bootstrap: str, timeout_s: float = 2.0) -> str | None:
+    """None when a broker answers within ``timeout_s``, else the reason it did not."""
+    try:
+        admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap,
+            client_id="netra-readyz",
+            request_timeout_ms=int(timeout_s * 1000),
+            bootstrap_timeout_ms=int(timeout_s * 1000),
+        )
+    except KafkaError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    try:
+        admin.describe_cluster()
+        return None
+    except KafkaError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    finally:
+        admin.close()

@@ -1,0 +1,88 @@
+"""Configuration, read once at start-up from the environment (nothing else reads os.environ).
+
+Database URL of a service, first match wins:
+  1. ``<SERVICE>_DATABASE_URL`` (e.g. ``INTAKE_DATABASE_URL``): used as given;
+  2. ``DATABASE_URL``: the same server, database ``netra_<service>``;
+  3. neither: the embedded PostgreSQL that ``netra pg start`` (run by ``make run``) started,
+     whose address is in ``<NETRA_HOME>/pg/server.json``.
+The token registry (``auth``) resolves the same way, under the name ``auth``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+SERVICES = ("intake", "adjudication", "sanctions")
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """Configuration that cannot work, with what to set to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a process needs from its environment."""
+
+    home: Path
+    database_urls: Mapping[str, str] = field(default_factory=dict)
+    server_url: str | None = None
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    topic_partitions: int = 6
+    topic_replication: int = 1
+    log_level: str = "INFO"
+    log_format: str = "json"
+
+    def database_url(self, name: str) -> str:
+        """The SQLAlchemy URL of database ``name`` (a service, or ``auth``)."""
+        if name in self.database_urls:
+            return self.database_urls[name]
+        server = self.server_url or embedded_server_url(self.home)
+        return str(make_url(server).set(database=f"netra_{name}").render_as_string(hide_password=False))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read the settings from ``env`` (default: the process environment)."""
+        env = os.environ if env is None else env
+        urls = {
+            name: _sqlalchemy_url(env[f"{name.upper()}_DATABASE_URL"])
+            for name in (*SERVICES, "auth")
+            if env.get(f"{name.upper()}_DATABASE_URL")
+        }
+        server = env.get("DATABASE_URL")
+        return cls(
+            home=Path(env.get("NETRA_HOME", REPO_ROOT / ".netra")),
+            database_urls=urls,
+            server_url=_sqlalchemy_url(server) if server else None,
+            kafka_bootstrap=env.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+            topic_partitions=int(env.get("NETRA_TOPIC_PARTITIONS", "6")),
+            topic_replication=int(env.get("NETRA_TOPIC_REPLICATION", "1")),
+            log_level=env.get("NETRA_LOG_LEVEL", "INFO"),
+            log_format=env.get("NETRA_LOG_FORMAT", "json"),
+        )
+
+
+def _sqlalchemy_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs and point them at psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def embedded_server_url(home: Path) -> str:
+    """The address of the embedded server started by ``netra pg start``."""
+    from shared.pg_embedded import EmbeddedPostgres
+
+    url = EmbeddedPostgres(home / "pg").url()
+    if url is None:
+        raise ConfigError(
+            "no database configured: set DATABASE_URL (or <SERVICE>_DATABASE_URL), "
+            f"or start the embedded PostgreSQL with `netra pg start` (data under {home / 'pg'})"
+        )
+    return url

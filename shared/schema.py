@@ -1,0 +1,138 @@
+"""The tables every service database has (design.md §2): the append-only event store, the
+outbox cursor, the inbox and its quarantine, and durable deadlines.
+
+The tables are declared once here; each service's first Alembic migration creates them with
+``create_core_tables`` so the three schemas cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+events = sa.Table(
+    "events",
+    metadata,
+    # Contiguous: assigned under the service-log lock, so a deleted row leaves a visible gap.
+    sa.Column("position", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("event_id", sa.Uuid, nullable=False, unique=True),
+    sa.Column("stream_id", sa.Text, nullable=False),
+    sa.Column("stream_version", sa.Integer, nullable=False),
+    sa.Column("event_type", sa.Text, nullable=False),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    # The canonical bytes that were hashed and are published; the columns above are copies
+    # for querying, and the verifier checks that they agree with it.
+    sa.Column("envelope", sa.Text, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("log_prev_hash", sa.String(64), nullable=False),
+    sa.Column("log_hash", sa.String(64), nullable=False),
+    sa.UniqueConstraint("stream_id", "stream_version", name="events_stream_version_key"),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    # Appends commit in position order (see eventstore), so "unpublished" is simply every
+    # event past this cursor; the relay advances it only after Kafka acknowledged.
+    sa.Column("relay", sa.Text, primary_key=True),
+    sa.Column("published_position", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+inbox = sa.Table(
+    "inbox",
+    metadata,
+    sa.Column("consumer", sa.Text, primary_key=True),
+    sa.Column("event_id", sa.Text, primary_key=True),
+    sa.Column("stream_id", sa.Text, nullable=False),
+    sa.Column("topic", sa.Text, nullable=False),
+    sa.Column("partition", sa.Integer, nullable=False),
+    sa.Column("offset", sa.BigInteger, nullable=False),
+    sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+quarantine = sa.Table(
+    "inbox_quarantine",
+    metadata,
+    # One row per record that was parked on the DLQ; while unresolved, later records of the
+    # same case wait in inbox_held.
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("consumer", sa.Text, nullable=False),
+    sa.Column("stream_key", sa.Text, nullable=False),
+    sa.Column("topic", sa.Text, nullable=False),
+    sa.Column("partition", sa.Integer, nullable=False),
+    sa.Column("offset", sa.BigInteger, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("value", sa.LargeBinary, nullable=True),
+    sa.Column("parked_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("resolved_by", sa.Text, nullable=True),
+    sa.Column("resolution", sa.Text, nullable=True),
+    sa.Index(
+        "inbox_quarantine_open", "consumer", "stream_key", postgresql_where=sa.text("resolved_at IS NULL")
+    ),
+)
+
+held = sa.Table(
+    "inbox_held",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("consumer", sa.Text, nullable=False),
+    sa.Column("stream_key", sa.Text, nullable=False),
+    sa.Column("topic", sa.Text, nullable=False),
+    sa.Column("partition", sa.Integer, nullable=False),
+    sa.Column("offset", sa.BigInteger, nullable=False),
+    sa.Column("value", sa.LargeBinary, nullable=True),
+    sa.Column("held_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("released_at", sa.DateTime(timezone=True), nullable=True),
+    sa.UniqueConstraint("consumer", "topic", "partition", "offset", name="inbox_held_record_key"),
+)
+
+deadlines = sa.Table(
+    "deadlines",
+    metadata,
+    sa.Column("deadline_id", sa.Uuid, primary_key=True),
+    sa.Column("stream_id", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("due_on", sa.Date, nullable=False),
+    sa.Column("day_count", sa.Text, nullable=False),
+    sa.Column("rule_set", sa.Text, nullable=True),
+    sa.Column("started_by", sa.Uuid, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="PENDING"),
+    sa.Column("resolved_by", sa.Uuid, nullable=True),
+    sa.Index("deadlines_pending_due", "due_on", postgresql_where=sa.text("status = 'PENDING'")),
+)
+
+# Events are facts: a correction is a new event. The trigger turns an accidental UPDATE or
+# DELETE into an error; a superuser who disables it is what `netra audit verify` catches.
+APPEND_ONLY_DDL = (
+    """
+    CREATE OR REPLACE FUNCTION netra_events_append_only() RETURNS trigger AS $$
+    BEGIN
+      RAISE EXCEPTION 'events are append-only: % refused', TG_OP;
+    END $$ LANGUAGE plpgsql
+    """,
+    """
+    CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON events
+    FOR EACH STATEMENT EXECUTE FUNCTION netra_events_append_only()
+    """,
+)
+
+
+def create_core_tables(op: Any) -> None:
+    """Create the shared tables inside an Alembic migration (``op`` is ``alembic.op``)."""
+    bind = op.get_bind()
+    metadata.create_all(bind)
+    for statement in APPEND_ONLY_DDL:
+        op.execute(statement)
+
+
+def drop_core_tables(op: Any) -> None:
+    """Reverse of ``create_core_tables``."""
+    op.execute("DROP TRIGGER IF EXISTS events_append_only ON events")
+    op.execute("DROP FUNCTION IF EXISTS netra_events_append_only()")
+    metadata.drop_all(op.get_bind())
