@@ -1,0 +1,2 @@
+"""Operator tooling for Netra: the ``netra`` command (tokens, databases, Kafka, relays,
+consumers, ``make run``'s supervisor)."""

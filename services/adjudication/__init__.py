@@ -1,0 +1,1 @@
+"""The adjudication service (placeholder: the app factory arrives with shared.web)."""

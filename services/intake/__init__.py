@@ -1,0 +1,1 @@
+"""The intake service (placeholder: the app factory arrives with shared.web)."""

@@ -1,0 +1,1 @@
+"""The sanctions service (placeholder: the app factory arrives with shared.web)."""
