@@ -20,19 +20,14 @@ log = logging.getLogger(__name__)
 TOPIC_CONFIG = {"retention.ms": "-1", "cleanup.policy": "delete"}
 
 
-def events_topic(service: str) -> str:
-    """The topic a service publishes its case events on."""
-    return f"{service}.case-events"
-
-
 def dlq_topic(topic: str) -> str:
     """Where a consumer parks the records of ``topic`` it cannot handle."""
     return f"{topic}.dlq"
 
 
-def all_topics(services: Iterable[str]) -> list[str]:
-    """Every topic the system uses: each service's events and their dead-letter topics."""
-    return [t for s in services for t in (events_topic(s), dlq_topic(events_topic(s)))]
+def with_dlqs(topics: Iterable[str]) -> list[str]:
+    """``topics`` and their dead-letter topics: everything the system needs created."""
+    return [t for topic in topics for t in (topic, dlq_topic(topic))]
 
 
 def ensure_topics(bootstrap: str, topics: Iterable[str], *, partitions: int, replication: int) -> list[str]:

@@ -37,6 +37,12 @@ class Settings:
     topic_replication: int = 1
     log_level: str = "INFO"
     log_format: str = "json"
+    # Lets tests and side-by-side deployments share one Kafka cluster without sharing topics.
+    topic_prefix: str = ""
+
+    def topic(self, service: str) -> str:
+        """The topic ``service`` publishes its case events on."""
+        return f"{self.topic_prefix}{service}.case-events"
 
     def database_url(self, name: str) -> str:
         """The SQLAlchemy URL of database ``name`` (a service, or ``auth``)."""
@@ -64,6 +70,7 @@ class Settings:
             topic_replication=int(env.get("NETRA_TOPIC_REPLICATION", "1")),
             log_level=env.get("NETRA_LOG_LEVEL", "INFO"),
             log_format=env.get("NETRA_LOG_FORMAT", "json"),
+            topic_prefix=env.get("NETRA_TOPIC_PREFIX", ""),
         )
 
 
