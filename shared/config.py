@@ -39,6 +39,9 @@ class Settings:
     log_format: str = "json"
     # Lets tests and side-by-side deployments share one Kafka cluster without sharing topics.
     topic_prefix: str = ""
+    # Set when gunicorn runs several workers: each writes its metrics there and /metrics sums
+    # them (prometheus_client reads the same variable itself to choose its storage).
+    prometheus_multiproc_dir: str | None = None
 
     def topic(self, service: str) -> str:
         """The topic ``service`` publishes its case events on."""
@@ -71,6 +74,7 @@ class Settings:
             log_level=env.get("NETRA_LOG_LEVEL", "INFO"),
             log_format=env.get("NETRA_LOG_FORMAT", "json"),
             topic_prefix=env.get("NETRA_TOPIC_PREFIX", ""),
+            prometheus_multiproc_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
         )
 
 
