@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,14 +65,15 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
         self.lock_key = zlib.crc32(f"netra-relay:{name}".encode())
+        self._leader_engine = sa.create_engine(engine.url, poolclass=sa.pool.NullPool)
 
     def run(self, stop: threading.Event) -> None:
         """Publish until ``stop`` is set, taking over leadership whenever it is free."""
         log.info("relay starting", extra={"relay": self.name, "topic": self.topic})
         while not stop.is_set():
             try:
-                with self._engine.connect() as leader:
-                    if not self._try_lead(leader):
+                with self.leadership() as leader:
+                    if leader is None:
                         stop.wait(1.0)
                         continue
                     log.info("relay is the leader", extra={"relay": self.name})
@@ -84,10 +85,17 @@ class OutboxRelay:
         self._drop_producer()
         log.info("relay stopped", extra={"relay": self.name})
 
-    def _try_lead(self, connection: sa.Connection) -> bool:
-        got = connection.execute(sa.select(sa.func.pg_try_advisory_lock(self.lock_key))).scalar()
-        connection.commit()
-        return bool(got)
+    @contextlib.contextmanager
+    def leadership(self) -> Iterator[sa.Connection | None]:
+        """Yield the connection holding the relay lock, or None when another relay has it.
+
+        The lock is session-scoped, so the connection is a real one (no pool): when it
+        closes, or its process dies, PostgreSQL ends the session and frees the lock.
+        """
+        with self._leader_engine.connect() as connection:
+            got = connection.execute(sa.select(sa.func.pg_try_advisory_lock(self.lock_key))).scalar()
+            connection.commit()
+            yield connection if got else None
 
     def _publish_while_leader(self, leader: sa.Connection, stop: threading.Event) -> None:
         last_check = time.monotonic()

@@ -1,0 +1,300 @@
+"""``netra``: the operator's command line.
+
+netra token create --role partner --agency "Bawaslu Kab. Tabanan" --channel BAWASLU
+netra db url intake                 (for psql and backups)
+netra pg start | stop               (the embedded PostgreSQL of `make run`)
+netra kafka start | stop | topics   (the local broker, and topic creation)
+netra relay intake | consumer intake
+netra inbox parked intake | inbox release intake ID --by NAME --reason TEXT
+netra audit verify
+netra run                           (what `make run` calls)
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+from typing import Any
+
+import click
+
+from shared.config import REPO_ROOT, SERVICES, Settings
+from shared.processes import ServiceWiring
+
+SERVICE = click.Choice(SERVICES)
+KAFKA_SH = REPO_ROOT / "deploy" / "kafka" / "kafka.sh"
+
+
+def settings() -> Settings:
+    """The settings of this invocation, read once from the environment."""
+    return Settings.from_env()
+
+
+def wiring(service: str) -> ServiceWiring:
+    """A service's consumer wiring (imported lazily: commands that don't need it stay fast)."""
+    module: Any = importlib.import_module(f"services.{service}.handlers")
+    return module.WIRING  # type: ignore[no-any-return]
+
+
+@click.group(help=__doc__)
+def main() -> None:
+    pass
+
+
+# --- tokens ---------------------------------------------------------------------------------
+
+
+@main.group()
+def token() -> None:
+    """Bearer tokens for partners, staff and auditors."""
+
+
+@token.command("create")
+@click.option("--role", required=True, help="partner, investigator, supervisor, official, auditor or admin")
+@click.option("--identity", help="who holds it (default: the agency, or the role)")
+@click.option("--agency", help="the partner's or official's agency")
+@click.option("--channel", help="for partners: BAWASLU, BKN, INSPEKTORAT, ATASAN_LANGSUNG or PUBLIC_PORTAL")
+def token_create(role: str, identity: str | None, agency: str | None, channel: str | None) -> None:
+    """Print a new token; only its hash is stored, so keep the printed value."""
+    registry = _registry()
+    try:
+        value = registry.create(identity or agency or role, role, agency=agency, channel=channel)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(value)
+
+
+@token.command("list")
+def token_list() -> None:
+    """The tokens' holders, roles and hash prefixes (never the tokens themselves)."""
+    for entry in _registry().list():
+        click.echo(json.dumps(entry, default=str))
+
+
+@token.command("revoke")
+@click.argument("token_or_hash_prefix")
+def token_revoke(token_or_hash_prefix: str) -> None:
+    """Revoke a token (the services notice within their cache time)."""
+    _registry().revoke(token_or_hash_prefix)
+    click.echo("revoked")
+
+
+def _registry() -> Any:
+    from shared.auth import TokenRegistry
+    from shared.clock import SystemClock
+    from shared.db import create_engine, prepare_database
+
+    return TokenRegistry(create_engine(prepare_database(settings(), "auth"), pool_size=1), SystemClock())
+
+
+# --- databases ------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """The services' databases."""
+
+
+@db.command("url")
+@click.argument("service", type=click.Choice((*SERVICES, "auth")))
+@click.option("--sqlalchemy", is_flag=True, help="print the SQLAlchemy form (postgresql+psycopg://)")
+def db_url(service: str, sqlalchemy: bool) -> None:
+    """Print a service's database URL (libpq form, for psql and pg_dump)."""
+    url = settings().database_url(service)
+    click.echo(url if sqlalchemy else url.replace("postgresql+psycopg://", "postgresql://", 1))
+
+
+@db.command("migrate")
+@click.argument("services", nargs=-1, type=click.Choice((*SERVICES, "auth")))
+def db_migrate(services: tuple[str, ...]) -> None:
+    """Create (if missing) and migrate databases to head; all of them by default."""
+    from shared.db import prepare_database
+
+    for service in services or (*SERVICES, "auth"):
+        prepare_database(settings(), service)
+        click.echo(f"{service}: migrated")
+
+
+@main.group()
+def pg() -> None:
+    """The embedded PostgreSQL (used when DATABASE_URL is unset)."""
+
+
+@pg.command("start")
+@click.option("--port", type=int, default=None, help="TCP port (default: a free one)")
+def pg_start(port: int | None) -> None:
+    """Start it (initialising the data directory the first time)."""
+    from shared.pg_embedded import EmbeddedPostgres
+
+    server = EmbeddedPostgres(settings().home / "pg")
+    click.echo(server.start(port).replace("postgresql+psycopg://", "postgresql://", 1))
+
+
+@pg.command("stop")
+def pg_stop() -> None:
+    """Stop it."""
+    from shared.pg_embedded import EmbeddedPostgres
+
+    EmbeddedPostgres(settings().home / "pg").stop()
+
+
+# --- Kafka ----------------------------------------------------------------------------------
+
+
+@main.group()
+def kafka() -> None:
+    """The local Kafka broker and the topics."""
+
+
+@kafka.command("start")
+@click.option("--port", type=int, default=9092)
+@click.option("--controller-port", type=int, default=9093)
+def kafka_start(port: int, controller_port: int) -> None:
+    """Start a single-node KRaft broker with its data under NETRA_HOME/kafka."""
+    data = settings().home / "kafka"
+    sys.exit(subprocess.call([str(KAFKA_SH), "start", str(data), str(port), str(controller_port)]))
+
+
+@kafka.command("stop")
+def kafka_stop() -> None:
+    """Stop the local broker."""
+    sys.exit(subprocess.call([str(KAFKA_SH), "stop", str(settings().home / "kafka")]))
+
+
+@kafka.command("topics")
+def kafka_topics() -> None:
+    """Create the services' topics and DLQs with retention.ms=-1 (idempotent)."""
+    from shared.processes import ensure_system_topics
+
+    created = ensure_system_topics(settings())
+    click.echo(f"created: {', '.join(created)}" if created else "all topics exist")
+
+
+# --- processes ------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("service", type=SERVICE)
+@click.option("--batch-size", type=int, default=500, show_default=True)
+def relay(service: str, batch_size: int) -> None:
+    """Run SERVICE's outbox relay (one leader at a time; extra relays wait as standbys)."""
+    from shared.processes import run_relay
+
+    run_relay(settings(), service, batch_size)
+
+
+@main.command()
+@click.argument("service", type=SERVICE)
+def consumer(service: str) -> None:
+    """Run SERVICE's inbox consumer."""
+    from shared.processes import run_consumer
+
+    run_consumer(settings(), wiring(service))
+
+
+@main.group()
+def inbox() -> None:
+    """Records parked on the DLQ and the case records waiting behind them."""
+
+
+@inbox.command("parked")
+@click.argument("service", type=SERVICE)
+def inbox_parked(service: str) -> None:
+    """List unresolved parked records, one JSON object per line."""
+    import sqlalchemy as sa
+
+    from shared.db import create_engine
+    from shared.schema import held, quarantine
+
+    engine = create_engine(settings().database_url(service), pool_size=1)
+    q = quarantine.c
+    waiting = (
+        sa.select(sa.func.count())
+        .where(held.c.consumer == q.consumer, held.c.stream_key == q.stream_key, held.c.released_at.is_(None))
+        .scalar_subquery()
+    )
+    query = sa.select(
+        q.id, q.stream_key, q.topic, q.partition, q.offset, q.reason, q.parked_at, waiting.label("waiting")
+    )
+    with engine.connect() as conn:
+        for row in conn.execute(query.where(q.resolved_at.is_(None)).order_by(q.id)):
+            click.echo(json.dumps(row._asdict(), default=str))
+
+
+@inbox.command("release")
+@click.argument("service", type=SERVICE)
+@click.argument("parked_id", type=int)
+@click.option("--by", "by", required=True, help="who resolves it (recorded in the case's events)")
+@click.option("--reason", required=True, help="why the parked record may be skipped")
+def inbox_release(service: str, parked_id: int, by: str, reason: str) -> None:
+    """Skip a parked record and let its case's waiting records through, in order."""
+    from shared.envelope import Actor
+    from shared.processes import build_consumer
+
+    consumer = build_consumer(settings(), wiring(service))
+    try:
+        outcome = consumer.release(parked_id, actor=Actor(id=by, role="admin"), resolution=reason)
+    except (LookupError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps({"released": parked_id, "waiting_records": outcome}))
+
+
+# --- audit ----------------------------------------------------------------------------------
+
+
+@main.group()
+def audit() -> None:
+    """Prove the history was never altered."""
+
+
+@audit.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable report")
+def audit_verify(as_json: bool) -> None:
+    """Check both hash chains of every service's store; exit 1 on any flaw."""
+    from shared.db import create_engine
+    from shared.verify import verify_store
+
+    reports = {}
+    for service in SERVICES:
+        engine = create_engine(settings().database_url(service), pool_size=1)
+        reports[service] = verify_store(engine)
+        engine.dispose()
+    if as_json:
+        click.echo(json.dumps({s: _report_json(r) for s, r in reports.items()}, indent=2))
+    else:
+        for service, report in reports.items():
+            state = "ok" if report.ok else f"{len(report.flaws)} FLAWS"
+            click.echo(
+                f"{service}: {report.events} events in {report.streams} cases, "
+                f"head position {report.head_position} log hash {report.head_log_hash[:16]}… {state}"
+            )
+            for flaw in report.flaws:
+                click.echo(f"  - {flaw}")
+    sys.exit(0 if all(r.ok for r in reports.values()) else 1)
+
+
+def _report_json(report: Any) -> dict[str, Any]:
+    return {
+        "ok": report.ok,
+        "events": report.events,
+        "cases": report.streams,
+        "head_position": report.head_position,
+        "head_log_hash": report.head_log_hash,
+        "flaws": [flaw.__dict__ for flaw in report.flaws],
+    }
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="load the sample cases once everything is up")
+def run(demo: bool) -> None:
+    """Start PostgreSQL (embedded unless configured), Kafka, and every service with its relay
+    and consumer; stop them all on Ctrl-C."""
+    from netra.supervisor import run_system
+
+    sys.exit(run_system(settings(), demo=demo))
+
+
+if __name__ == "__main__":
+    main()

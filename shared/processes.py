@@ -1,0 +1,102 @@
+"""Entry points for a service's background processes: its outbox relay and its inbox
+consumer. Each runs until SIGTERM or SIGINT, finishing the record or batch in hand first."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from shared.bus import ensure_topics, make_consumer, make_producer, with_dlqs
+from shared.clock import SystemClock
+from shared.config import SERVICES, Settings
+from shared.db import create_engine, prepare_database
+from shared.inbox import Handler, InboxConsumer
+from shared.logs import configure_logging
+from shared.outbox import OutboxRelay
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceWiring:
+    """What a service consumes and how it reacts: declared in its ``handlers`` module."""
+
+    name: str
+    consumes: Sequence[str]
+    handlers: Mapping[str, Handler]
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT, so loops end between records, not inside one."""
+    stop = threading.Event()
+
+    def handle(signum: int, _frame: object) -> None:
+        log.info("stopping on signal %s", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    return stop
+
+
+def ensure_system_topics(settings: Settings) -> list[str]:
+    """Create every service's topic and DLQ (retention.ms=-1) if missing."""
+    return ensure_topics(
+        settings.kafka_bootstrap,
+        with_dlqs(settings.topic(s) for s in SERVICES),
+        partitions=settings.topic_partitions,
+        replication=settings.topic_replication,
+    )
+
+
+def build_relay(settings: Settings, service: str, batch_size: int = 500) -> OutboxRelay:
+    """The relay publishing ``service``'s events to its topic."""
+    engine = create_engine(prepare_database(settings, service), pool_size=2)
+    return OutboxRelay(
+        engine,
+        lambda: make_producer(settings.kafka_bootstrap, f"{service}-relay"),
+        topic=settings.topic(service),
+        name=service,
+        batch_size=batch_size,
+    )
+
+
+def run_relay(settings: Settings, service: str, batch_size: int = 500) -> None:
+    """Run ``service``'s outbox relay until signalled."""
+    configure_logging(settings)
+    stop = stop_on_signals()
+    ensure_system_topics(settings)
+    build_relay(settings, service, batch_size).run(stop)
+
+
+def build_consumer(settings: Settings, wiring: ServiceWiring) -> InboxConsumer:
+    """The inbox consumer of one service."""
+    engine = create_engine(prepare_database(settings, wiring.name), pool_size=2)
+    return InboxConsumer(
+        f"{wiring.name}-inbox",
+        engine,
+        SystemClock(),
+        wiring.handlers,
+        dlq_producer=lambda: make_producer(settings.kafka_bootstrap, f"{wiring.name}-dlq"),
+        service=wiring.name,
+    )
+
+
+def run_consumer(settings: Settings, wiring: ServiceWiring) -> None:
+    """Run one service's inbox consumer until signalled."""
+    configure_logging(settings)
+    stop = stop_on_signals()
+    ensure_system_topics(settings)
+    consumer = build_consumer(settings, wiring)
+    kafka = make_consumer(
+        settings.kafka_bootstrap,
+        f"{settings.topic_prefix}{wiring.name}",
+        [settings.topic(s) for s in wiring.consumes],
+    )
+    try:
+        consumer.run(kafka, stop)
+    finally:
+        kafka.close(autocommit=False)
