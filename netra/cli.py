@@ -287,13 +287,12 @@ def _report_json(report: Any) -> dict[str, Any]:
 
 
 @main.command()
-@click.option("--demo", is_flag=True, help="load the sample cases once everything is up")
-def run(demo: bool) -> None:
+def run() -> None:
     """Start PostgreSQL (embedded unless configured), Kafka, and every service with its relay
     and consumer; stop them all on Ctrl-C."""
     from netra.supervisor import run_system
 
-    sys.exit(run_system(settings(), demo=demo))
+    sys.exit(run_system(settings()))
 
 
 if __name__ == "__main__":

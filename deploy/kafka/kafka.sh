@@ -84,6 +84,7 @@ port_open() {
 
 start() {
   local data="${1:?data dir}" port="${2:?port}" cport="${3:?controller port}"
+  need java "install Java 17 or newer (Debian: apt-get install openjdk-17-jre-headless)"
   fetch
   mkdir -p "$data"
   data="$(cd "$data" && pwd)"

@@ -1,0 +1,42 @@
+# The README's two commands are `make run` and `make test`; both install what is missing first.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export NETRA_HOME ?= $(CURDIR)/.netra
+
+.PHONY: install run test lint bench clean
+
+install: $(STAMP) .cache/kafka/.fetched
+
+# Java and Maven run Kafka; install them from Debian's packages when missing and we may.
+.cache/kafka/.fetched: deploy/kafka/pom.xml
+	@command -v java >/dev/null && command -v mvn >/dev/null || deploy/install-system-deps.sh
+	@deploy/kafka/kafka.sh fetch >/dev/null
+	@mkdir -p $(@D) && touch $@
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' \
+		|| { echo "Python 3.11 is required (found $$($(PYTHON) --version))"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --upgrade pip
+	@$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+run: install
+	@$(BIN)/netra run
+
+test: install
+	@$(BIN)/pytest -q --durations=10
+
+lint: install
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+	@$(BIN)/mypy
+
+bench: install
+	@$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .cache .netra .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,239 @@
+"""``netra run`` (what ``make run`` calls): the whole system on one machine.
+
+Starts PostgreSQL (the embedded server unless a DATABASE_URL is configured) and Kafka (a
+local KRaft broker unless one already answers at KAFKA_BOOTSTRAP_SERVERS), migrates every
+database, creates the topics, then runs each service under gunicorn with its relay and its
+consumer. Each process logs to NETRA_HOME/logs/<name>.log; a relay or consumer that dies is
+restarted. Ctrl-C (or SIGTERM) stops everything it started, in reverse order.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from shared.bus import kafka_reachable
+from shared.config import REPO_ROOT, SERVICES, Settings
+from shared.db import prepare_database
+from shared.pg_embedded import EmbeddedPostgres
+from shared.processes import ensure_system_topics
+
+PORTS = {"intake": 8001, "adjudication": 8002, "sanctions": 8003}
+KAFKA_SH = REPO_ROOT / "deploy" / "kafka" / "kafka.sh"
+
+
+@dataclass
+class Child:
+    """One supervised process and where its output goes."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    log_path: Path
+    restart: bool
+    process: subprocess.Popen[bytes] | None = None
+    log_file: IO[bytes] | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        self.log_file = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            self.argv, env=self.env, stdout=self.log_file, stderr=subprocess.STDOUT
+        )
+
+    def exited(self) -> int | None:
+        return None if self.process is None else self.process.poll()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+
+    def wait(self, seconds: float) -> None:
+        if self.process is None:
+            return
+        try:
+            self.process.wait(seconds)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.log_file:
+            self.log_file.close()
+
+
+def say(message: str) -> None:
+    """Progress for the person at the terminal."""
+    print(f"netra: {message}", flush=True)
+
+
+def run_system(settings: Settings) -> int:
+    """Run until interrupted; return the exit code."""
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    cleanups: list[tuple[str, object]] = []
+    children: list[Child] = []
+    try:
+        env = dict(os.environ)
+        _start_postgres(settings, cleanups)
+        env.update(_start_kafka(settings, cleanups))
+        settings = Settings.from_env(env)
+        for name in (*SERVICES, "auth"):
+            prepare_database(settings, name)
+        say("databases migrated")
+        ensure_system_topics(settings)
+        say("topics ready (retention.ms=-1)")
+        children = _children(settings, env)
+        for child in children:
+            child.start()
+        _wait_ready(stop)
+        _print_summary(settings)
+        _supervise(children, stop)
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        _shutdown(children, cleanups)
+
+
+def _start_postgres(settings: Settings, cleanups: list[tuple[str, object]]) -> None:
+    if settings.server_url or settings.database_urls:
+        say("using the configured PostgreSQL (DATABASE_URL)")
+        return
+    server = EmbeddedPostgres(settings.home / "pg")
+    started_here = server.url() is None
+    url = server.start()
+    if started_here:
+        cleanups.append(("postgres", server))
+    say(f"PostgreSQL (embedded) at {url.replace('+psycopg', '')}, data in {server.data_dir}")
+
+
+def _start_kafka(settings: Settings, cleanups: list[tuple[str, object]]) -> dict[str, str]:
+    if kafka_reachable(settings.kafka_bootstrap, timeout_s=1.0) is None:
+        say(f"using the Kafka that answers at {settings.kafka_bootstrap}")
+        return {}
+    host, _, port = settings.kafka_bootstrap.rpartition(":")
+    if host not in ("127.0.0.1", "localhost"):
+        raise SystemExit(f"netra: Kafka at {settings.kafka_bootstrap} does not answer")
+    data = settings.home / "kafka"
+    say(f"starting Kafka on {settings.kafka_bootstrap} (data in {data}; first run fetches its jars)")
+    subprocess.run([str(KAFKA_SH), "start", str(data), port, str(int(port) + 1)], check=True)
+    cleanups.append(("kafka", data))
+    return {"KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap}
+
+
+def _children(settings: Settings, env: dict[str, str]) -> list[Child]:
+    logs = settings.home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    python = sys.executable
+    gunicorn = str(Path(python).with_name("gunicorn"))
+    children = []
+    for service in SERVICES:
+        metrics = settings.home / "metrics" / service
+        shutil.rmtree(metrics, ignore_errors=True)
+        metrics.mkdir(parents=True)
+        web_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
+        bind = f"127.0.0.1:{PORTS[service]}"
+        web = [
+            gunicorn,
+            "--bind",
+            bind,
+            "--workers",
+            "2",
+            "--access-logfile",
+            "-",
+            f"services.{service}:create_app()",
+        ]
+        children += [
+            Child(f"{service}-web", web, web_env, logs / f"{service}-web.log", restart=False),
+            Child(
+                f"{service}-relay",
+                [python, "-m", f"services.{service}.relay"],
+                env,
+                logs / f"{service}-relay.log",
+                True,
+            ),
+            Child(
+                f"{service}-consumer",
+                [python, "-m", f"services.{service}.consumer"],
+                env,
+                logs / f"{service}-consumer.log",
+                True,
+            ),
+        ]
+    return children
+
+
+def _wait_ready(stop: threading.Event) -> None:
+    for service, port in PORTS.items():
+        url = f"http://127.0.0.1:{port}/readyz"
+        for _ in range(240):
+            if stop.is_set():
+                return
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            stop.wait(0.5)
+        else:
+            say(f"{service} is not ready after 120 s: see its log")
+
+
+def _print_summary(settings: Settings) -> None:
+    lines = ["", "Netra is up:"]
+    for service, port in PORTS.items():
+        lines.append(
+            f"  {service:<13} http://127.0.0.1:{port}   (docs: /docs, ready: /readyz, metrics: /metrics)"
+        )
+    lines += [
+        f"  Kafka         {settings.kafka_bootstrap}",
+        "  databases     `.venv/bin/netra db url intake` (and adjudication, sanctions, auth)",
+        f"  logs          {settings.home / 'logs'}",
+        "",
+        "  a partner token: .venv/bin/netra token create --role partner "
+        '--agency "Bawaslu Kab. Tabanan" --channel BAWASLU',
+        "  check the log:   .venv/bin/netra audit verify",
+        "",
+        "Ctrl-C stops everything.",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+def _supervise(children: list[Child], stop: threading.Event) -> None:
+    while not stop.wait(1.0):
+        for child in children:
+            code = child.exited()
+            if code is None:
+                continue
+            say(f"{child.name} exited with {code}; see {child.log_path}")
+            if child.restart:
+                time.sleep(1)
+                child.start()
+                say(f"{child.name} restarted")
+            else:
+                stop.set()
+
+
+def _shutdown(children: list[Child], cleanups: list[tuple[str, object]]) -> None:
+    if children:
+        say("stopping services, relays and consumers")
+    for child in children:
+        child.stop()
+    for child in children:
+        child.wait(20)
+    for kind, handle in reversed(cleanups):
+        say(f"stopping {kind}")
+        if isinstance(handle, EmbeddedPostgres):
+            handle.stop()
+        else:
+            subprocess.run([str(KAFKA_SH), "stop", str(handle)], check=False)
+    say("stopped")
