@@ -1,0 +1,5 @@
+"""``python -m bench`` (``make bench``): see bench.core for what is measured."""
+
+from bench.core import main
+
+main()
