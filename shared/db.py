@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -32,7 +33,12 @@ def ensure_database(url: str) -> None:
                 sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
             ).scalar()
             if not exists:
-                conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+                try:
+                    conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+                except sa.exc.ProgrammingError as exc:
+                    # Several processes may start at once; losing that race is fine.
+                    if not isinstance(exc.orig, psycopg.errors.DuplicateDatabase):
+                        raise
     finally:
         admin.dispose()
 
