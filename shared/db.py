@@ -35,9 +35,12 @@ def ensure_database(url: str) -> None:
             if not exists:
                 try:
                     conn.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
-                except sa.exc.ProgrammingError as exc:
-                    # Several processes may start at once; losing that race is fine.
-                    if not isinstance(exc.orig, psycopg.errors.DuplicateDatabase):
+                except (sa.exc.ProgrammingError, sa.exc.IntegrityError) as exc:
+                    # Several processes may start at once; losing that race is fine. The loser
+                    # sees DuplicateDatabase, or UniqueViolation on pg_database's name index
+                    # when both CREATEs ran at the same instant.
+                    lost = (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation)
+                    if not isinstance(exc.orig, lost):
                         raise
     finally:
         admin.dispose()
