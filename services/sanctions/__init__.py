@@ -1,1 +1,27 @@
-"""The sanctions service (placeholder: the app factory arrives with shared.web)."""
+"""The sanctions service: the ruling and what follows it.
+
+It owns the decision within the official's authority and the rule version in force,
+its delivery, keberatan / banding and their outcomes, the ruling in force, its execution,
+closure, and the escalation of a PPK who does not act. It consumes adjudication events.
+
+Run it with ``gunicorn 'services.sanctions:create_app()'``; its database is its own (design.md §1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from shared.clock import Clock
+from shared.config import Settings
+from shared.web import build_app, settings_from
+
+SERVICE = "sanctions"
+
+
+def create_app(config: Settings | Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
+    """The sanctions app: settings from the environment, or ``config`` (Settings or overrides)."""
+    # No domain endpoints yet: its blueprints join this list as they are written.
+    return build_app(SERVICE, settings_from(config), [], clock=clock)
