@@ -281,4 +281,3 @@ def run_all(server: str, bootstrap: str, args: Any) -> None:
     print(
         f"latency    append → inbox commit at 200 ev/s: p50 {p50:.0f} ms, p99 {p99:.0f} ms over {len(millis)} events (target p99 < 250 ms)"
     )
-

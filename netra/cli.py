@@ -12,6 +12,7 @@ netra run                           (what `make run` calls)
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import subprocess
@@ -35,7 +36,7 @@ def settings() -> Settings:
 def wiring(service: str) -> ServiceWiring:
     """A service's consumer wiring (imported lazily: commands that don't need it stay fast)."""
     module: Any = importlib.import_module(f"services.{service}.handlers")
-    return module.WIRING  # type: ignore[no-any-return]
+    return module.WIRING
 
 
 @click.group(help=__doc__)
@@ -70,15 +71,18 @@ def token_create(role: str, identity: str | None, agency: str | None, channel: s
 def token_list() -> None:
     """The tokens' holders, roles and hash prefixes (never the tokens themselves)."""
     for entry in _registry().list():
-        click.echo(json.dumps(entry, default=str))
+        click.echo(json.dumps(dataclasses.asdict(entry), default=str))
 
 
 @token.command("revoke")
 @click.argument("token_or_hash_prefix")
 def token_revoke(token_or_hash_prefix: str) -> None:
     """Revoke a token (the services notice within their cache time)."""
-    _registry().revoke(token_or_hash_prefix)
-    click.echo("revoked")
+    try:
+        revoked = _registry().revoke(token_or_hash_prefix)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"revoked {revoked}")
 
 
 def _registry() -> Any:

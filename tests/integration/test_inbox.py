@@ -215,7 +215,7 @@ def _committed(kafka: KafkaBroker, topic: str) -> bool:
 
 def _held(engine: sa.Engine) -> list:
     with engine.connect() as conn:
-        return conn.execute(sa.select(held).where(held.c.released_at.is_(None))).all()
+        return list(conn.execute(sa.select(held).where(held.c.released_at.is_(None))).all())
 
 
 def _open_quarantines(engine: sa.Engine) -> list[int]:

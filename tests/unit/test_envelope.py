@@ -29,8 +29,13 @@ def test_canonical_json_sorts_keys_and_drops_whitespace() -> None:
 def test_the_hash_covers_every_field_but_itself() -> None:
     sealed = envelope("case-1")
     assert sealed.hash == chain_hash(GENESIS_HASH, canonical_json(sealed.unsealed()))
-    for field, value in [("payload", {"n": 2}), ("actor", {"id": "x", "role": "y"}), ("stream_version", 2)]:
-        assert replace(sealed, **{field: value}).computed_hash() != sealed.hash
+    for changed in (
+        replace(sealed, payload={"n": 2}),
+        replace(sealed, actor={"id": "x", "role": "y"}),
+        replace(sealed, stream_version=2),
+        replace(sealed, recorded_at="2024-10-08T09:12:00.000001+00:00"),
+    ):
+        assert changed.computed_hash() != sealed.hash
 
 
 def test_the_bytes_round_trip_exactly() -> None:

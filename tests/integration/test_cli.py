@@ -1,0 +1,72 @@
+"""The operator's `netra` command against real databases."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from netra.cli import main
+from shared.auth import TokenRegistry
+from shared.clock import SystemClock
+from shared.config import Settings
+from shared.db import create_engine
+from shared.uow import SqlUnitOfWork
+from tests.support.events import context, event
+
+
+def env_of(settings: Settings) -> dict[str, str]:
+    env = {f"{name.upper()}_DATABASE_URL": url for name, url in settings.database_urls.items()}
+    return {**env, "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap}
+
+
+def test_token_create_prints_a_token_the_services_accept(settings: Settings) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["token", "create", "--role", "partner", "--agency", "Bawaslu Kab. Tabanan", "--channel", "BAWASLU"],
+        env=env_of(settings),
+    )
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    registry = TokenRegistry(create_engine(settings.database_url("auth")), SystemClock())
+    identity = registry.verify(token)
+    assert identity is not None
+    assert (identity.role, identity.agency, identity.channel) == (
+        "partner",
+        "Bawaslu Kab. Tabanan",
+        "BAWASLU",
+    )
+
+
+def test_token_create_refuses_a_partner_without_a_channel(settings: Settings) -> None:
+    result = CliRunner().invoke(
+        main, ["token", "create", "--role", "partner", "--agency", "X"], env=env_of(settings)
+    )
+    assert result.exit_code == 2
+    assert "channel" in result.output
+
+
+def test_db_url_prints_a_libpq_url_for_psql(settings: Settings) -> None:
+    result = CliRunner().invoke(main, ["db", "url", "intake"], env=env_of(settings))
+    assert result.exit_code == 0
+    printed = result.output.strip()
+    assert printed.startswith("postgresql://")
+    assert printed == settings.database_url("intake").replace("postgresql+psycopg://", "postgresql://")
+
+
+def test_audit_verify_passes_a_clean_log_and_fails_naming_a_tampered_event(settings: Settings) -> None:
+    engine = create_engine(settings.database_url("adjudication"))
+    with SqlUnitOfWork(engine, SystemClock()) as uow:
+        [first, _] = uow.events.append("case-1", [event(), event()], expected_version=0, context=context())
+        uow.commit()
+    clean = CliRunner().invoke(main, ["audit", "verify"], env=env_of(settings))
+    assert clean.exit_code == 0, clean.output
+    assert "adjudication: 2 events in 1 cases" in clean.output
+    with engine.begin() as conn:
+        conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
+        conn.execute(
+            sa.text("UPDATE events SET envelope = replace(envelope, :old, :new) WHERE position = 1"),
+            {"old": '"n":1', "new": '"n":2'},
+        )
+    tampered = CliRunner().invoke(main, ["audit", "verify", "--json"], env=env_of(settings))
+    assert tampered.exit_code == 1
+    assert first.event_id in tampered.output
