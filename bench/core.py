@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import statistics
 import subprocess
+import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -27,12 +28,11 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 
-from shared.bus import ensure_topics, make_consumer, make_producer
+from shared.bus import ensure_topics, make_producer
 from shared.clock import SystemClock
 from shared.config import REPO_ROOT
 from shared.db import create_engine, ensure_database, migrate
-from shared.envelope import Actor, Context, Envelope, NewEvent
-from shared.inbox import InboxConsumer, Record
+from shared.envelope import Actor, Context, NewEvent
 from shared.outbox import OutboxRelay
 from shared.pg_embedded import EmbeddedPostgres, free_port
 from shared.uow import SqlUnitOfWork
@@ -49,19 +49,21 @@ def new_event() -> NewEvent:
 # --- append ---------------------------------------------------------------------------------
 
 
-def raw_commits(url: str, count: int, tag: str) -> None:
+def raw_commits(url: str, count: int, tag: str, ready: Any) -> None:
     """Baseline: one INSERT + COMMIT per row, a row of the store's size, through psycopg."""
     body = "x" * 1000  # about the size of a stored envelope with PAYLOAD
     with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        ready.wait()
         for i in range(count):
             conn.execute("INSERT INTO raw_rows (tag, n, body) VALUES (%s, %s, %s)", (tag, i, body))
             conn.commit()
 
 
-def store_appends(url: str, count: int, tag: str) -> None:
+def store_appends(url: str, count: int, tag: str, ready: Any) -> None:
     """One command per event: a unit of work, append at the known version, commit."""
     engine = create_engine(url, pool_size=1)
     clock = SystemClock()
+    ready.wait()
     for version in range(count):
         with SqlUnitOfWork(engine, clock) as uow:
             uow.events.append(f"{tag}-case", [new_event()], expected_version=version, context=CONTEXT)
@@ -69,14 +71,17 @@ def store_appends(url: str, count: int, tag: str) -> None:
     engine.dispose()
 
 
-def rate(work: Callable[[str, int, str], None], url: str, count: int, writers: int) -> float:
-    """Events per second for ``writers`` processes doing ``count`` items in all."""
+def rate(work: Callable[..., None], url: str, count: int, writers: int) -> float:
+    """Events per second for ``writers`` processes doing ``count`` items in all, timed from
+    the moment all of them are connected (process start-up is not the store's cost)."""
     per = count // writers
     ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=work, args=(url, per, uuid.uuid4().hex)) for _ in range(writers)]
-    started = time.perf_counter()
+    ready = ctx.Barrier(writers + 1)
+    procs = [ctx.Process(target=work, args=(url, per, uuid.uuid4().hex, ready)) for _ in range(writers)]
     for p in procs:
         p.start()
+    ready.wait()
+    started = time.perf_counter()
     for p in procs:
         p.join()
     return per * writers / (time.perf_counter() - started)
@@ -150,64 +155,79 @@ def fresh_topic(bootstrap: str) -> str:
 # --- end to end -----------------------------------------------------------------------------
 
 
-class TimedInbox(InboxConsumer):
-    """The real consumer, noting when each event's inbox transaction committed."""
-
-    committed: dict[str, float]
-
-    def handle(self, record: Record, *, releasing: int | None = None) -> str:
-        outcome = super().handle(record, releasing=releasing)
-        if record.value:
-            self.committed[Envelope.from_bytes(record.value).event_id] = time.perf_counter()
-        return outcome
-
-
-def latency(url: str, consumer_url: str, bootstrap: str, per_second: int, seconds: int) -> list[float]:
-    """Milliseconds from append commit to inbox commit for a steady stream of events."""
-    engine, consumer_engine = create_engine(url), create_engine(consumer_url)
-    topic = fresh_topic(bootstrap)
-    with engine.begin() as conn:
-        last = conn.execute(sa.text("SELECT coalesce(max(position), 0) FROM events")).scalar_one()
-        conn.execute(
-            sa.text("INSERT INTO outbox (relay, published_position) VALUES ('e2e', :p)"), {"p": last}
+def latency(server: str, bootstrap: str, per_second: int, seconds: int) -> list[float]:
+    """Milliseconds from an append's commit to the consuming service's inbox commit, with
+    the relay and the consumer running as the separate processes they are in production."""
+    prefix = f"lat{uuid.uuid4().hex[:6]}."
+    urls = {
+        service: database(server, f"{prefix[:-1]}_{service}", service)
+        for service in ("intake", "adjudication")
+    }
+    env = {
+        **os.environ,
+        "INTAKE_DATABASE_URL": urls["intake"],
+        "ADJUDICATION_DATABASE_URL": urls["adjudication"],
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "NETRA_TOPIC_PREFIX": prefix,
+        "NETRA_LOG_LEVEL": "WARNING",
+    }
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", module], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-    relay = OutboxRelay(engine, lambda: make_producer(bootstrap, "bench-e2e"), topic=topic, name="e2e")
-    inbox = TimedInbox(
-        "bench-inbox",
-        consumer_engine,
-        SystemClock(),
-        {},
-        dlq_producer=lambda: make_producer(bootstrap, "d"),
-        service="b",
-    )
-    inbox.committed = {}
-    stop = threading.Event()
-    kafka_consumer = make_consumer(bootstrap, f"bench-{uuid.uuid4().hex[:6]}", [topic])
-    threads = [
-        threading.Thread(target=relay.run, args=(stop,)),
-        threading.Thread(target=inbox.run, args=(kafka_consumer, stop)),
+        for module in ("services.intake.relay", "services.adjudication.consumer")
     ]
-    for t in threads:
-        t.start()
-    time.sleep(3)  # leadership, group join
-    appended: dict[str, float] = {}
+    try:
+        engine = create_engine(urls["intake"])
+        warm_up(engine, urls["adjudication"])
+        committed = steady_appends(engine, per_second, seconds)
+        return inbox_delays(urls["adjudication"], committed)
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(30)
+
+
+def warm_up(engine: sa.Engine, consumer_url: str) -> None:
+    """Append one event and wait until it is consumed: relay leader and group joined."""
+    steady_appends(engine, 1, 1)
+    consumer = create_engine(consumer_url)
+    for _ in range(600):
+        with consumer.connect() as conn:
+            if conn.execute(sa.text("SELECT count(*) FROM inbox")).scalar_one():
+                return
+        time.sleep(0.1)
+    raise RuntimeError("the consumer saw nothing within 60 s")
+
+
+def steady_appends(engine: sa.Engine, per_second: int, seconds: int) -> dict[str, datetime]:
+    """Append one event per new case at a steady rate; return each event's commit time."""
+    committed: dict[str, datetime] = {}
     clock, interval = SystemClock(), 1.0 / per_second
     next_at = time.perf_counter()
-    for i in range(per_second * seconds):
+    for _ in range(per_second * seconds):
         with SqlUnitOfWork(engine, clock) as uow:
-            [sealed] = uow.events.append(f"e2e-{i}", [new_event()], expected_version=0, context=CONTEXT)
+            [sealed] = uow.events.append(
+                f"e2e-{uuid.uuid4()}", [new_event()], expected_version=0, context=CONTEXT
+            )
             uow.commit()
-        appended[sealed.event_id] = time.perf_counter()
+        committed[sealed.event_id] = datetime.now(UTC)
         next_at += interval
         time.sleep(max(0.0, next_at - time.perf_counter()))
-    deadline = time.perf_counter() + 30
-    while len(inbox.committed) < len(appended) and time.perf_counter() < deadline:
+    return committed
+
+
+def inbox_delays(consumer_url: str, committed: dict[str, datetime]) -> list[float]:
+    """Wait for the consumer to catch up; return the delays in milliseconds."""
+    consumer = create_engine(consumer_url)
+    seen: dict[str, datetime] = {}
+    for _ in range(300):
+        with consumer.connect() as conn:
+            seen = dict(conn.execute(sa.text("SELECT event_id, processed_at FROM inbox")).all())
+        if all(event_id in seen for event_id in committed):
+            break
         time.sleep(0.1)
-    stop.set()
-    for t in threads:
-        t.join(30)
-    kafka_consumer.close(autocommit=False)
-    return [(inbox.committed[e] - t0) * 1000 for e, t0 in appended.items() if e in inbox.committed]
+    return [(seen[e] - t0).total_seconds() * 1000 for e, t0 in committed.items() if e in seen]
 
 
 # --- running it -----------------------------------------------------------------------------
@@ -242,10 +262,10 @@ def main() -> None:
             pg.stop()
 
 
-def database(server: str, name: str) -> str:
+def database(server: str, name: str, service: str = "intake") -> str:
     url = sa.engine.make_url(server).set(database=name).render_as_string(hide_password=False)
     ensure_database(url)
-    migrate(url, "intake")
+    migrate(url, service)
     with sa.create_engine(url).begin() as conn:
         conn.execute(
             sa.text(
@@ -276,7 +296,7 @@ def run_all(server: str, bootstrap: str, args: Any) -> None:
     relay, size = relay_rate(url, bootstrap, args.relay_events)
     line("relay", relay, raw_producer_rate(bootstrap, args.relay_events, size), "ev/s", 0.50)
     print(f"           (messages of {size} bytes, acks=all, idempotent, linger 5 ms)")
-    millis = latency(url, database(server, "bench_consumer"), bootstrap, 200, args.e2e_seconds)
+    millis = latency(server, bootstrap, 200, args.e2e_seconds)
     p50, p99 = statistics.median(millis), statistics.quantiles(millis, n=100)[98]
     print(
         f"latency    append → inbox commit at 200 ev/s: p50 {p50:.0f} ms, p99 {p99:.0f} ms over {len(millis)} events (target p99 < 250 ms)"

@@ -18,9 +18,11 @@ from sqlalchemy.engine import make_url
 from shared.config import REPO_ROOT, Settings
 
 
-def create_engine(url: str, *, pool_size: int = 5) -> sa.Engine:
-    """An engine with pre-ping, so a restarted PostgreSQL costs one retry, not a crash."""
-    return sa.create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+def create_engine(url: str, *, pool_size: int = 5, pre_ping: bool = True) -> sa.Engine:
+    """An engine; with ``pre_ping`` a connection is tested before use, so a restarted
+    PostgreSQL costs a request nothing. The relay and the consumer turn it off: they retry
+    a failed record or batch anyway, and the ping is a round trip on every one."""
+    return sa.create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=pre_ping)
 
 
 def ensure_database(url: str) -> None:

@@ -16,14 +16,13 @@ from __future__ import annotations
 import copy
 import json
 import threading
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 
 from shared.clock import Clock
 from shared.envelope import GENESIS_HASH, Context, Envelope, NewEvent, log_link, seal
@@ -92,11 +91,18 @@ def _seal_all(
 
 
 class SqlEventStore:
-    """The store on one SQLAlchemy connection; the caller owns the transaction."""
+    """The store on one SQLAlchemy connection; the caller owns the transaction.
+
+    An append is one call to ``netra_append`` (shared.schema): Python seals the events
+    against the case head it knows, and the function, under the service-log lock, checks
+    that head, chains and inserts. The head comes from ``load`` in the same unit of work
+    (every command loads its case first) or, failing that, from one extra query.
+    """
 
     def __init__(self, connection: sa.Connection, clock: Clock) -> None:
         self._conn = connection
         self._clock = clock
+        self._heads: dict[str, tuple[int, str]] = {}
 
     def load(self, stream_id: str) -> list[Envelope]:
         rows = self._conn.execute(
@@ -104,32 +110,39 @@ class SqlEventStore:
             .where(events_table.c.stream_id == stream_id)
             .order_by(events_table.c.stream_version)
         )
-        return [Envelope.from_bytes(row.envelope.encode()) for row in rows]
+        loaded = [Envelope.from_bytes(row.envelope.encode()) for row in rows]
+        self._heads[stream_id] = (loaded[-1].stream_version, loaded[-1].hash) if loaded else (0, GENESIS_HASH)
+        return loaded
 
     def append(
         self, stream_id: str, new: Sequence[NewEvent], *, expected_version: int, context: Context
     ) -> list[Envelope]:
         if not new:
             return []
-        self._conn.execute(sa.select(sa.func.pg_advisory_xact_lock(SERVICE_LOG_LOCK)))
-        heads = self._conn.execute(_HEADS, {"stream_id": stream_id}).one()
-        actual = heads.stream_version or 0
-        if actual != expected_version:
-            raise ConcurrencyError(stream_id, expected_version, actual)
-        sealed = _seal_all(
-            new, stream_id, actual, heads.stream_hash or GENESIS_HASH, context, self._clock.now()
-        )
-        rows, log_hash, position = [], heads.log_hash or GENESIS_HASH, heads.position or 0
-        for envelope in sealed:
-            position += 1
-            link = log_link(log_hash, envelope.hash)
-            rows.append(_row(position, envelope, log_hash, link))
-            log_hash = link
+        prev_hash = self._head_hash(stream_id, expected_version)
+        sealed = _seal_all(new, stream_id, expected_version, prev_hash, context, self._clock.now())
+        rows = json.dumps([_row(envelope) for envelope in sealed])
         try:
-            self._conn.execute(events_table.insert(), rows)
-        except IntegrityError as exc:
-            raise ConcurrencyError(stream_id, expected_version, None) from exc
+            # exec_driver_sql: the hot path skips SQLAlchemy's statement compilation.
+            self._conn.exec_driver_sql(
+                _APPEND, (SERVICE_LOG_LOCK, stream_id, expected_version, prev_hash, rows)
+            )
+        except DBAPIError as exc:
+            raise _conflict(exc, stream_id, expected_version) from exc
+        self._heads[stream_id] = (sealed[-1].stream_version, sealed[-1].hash)
         return sealed
+
+    def _head_hash(self, stream_id: str, version: int) -> str:
+        """The hash of the case's event at ``version`` (what the next event chains to)."""
+        if version == 0:
+            return GENESIS_HASH
+        known = self._heads.get(stream_id)
+        if known and known[0] == version:
+            return known[1]
+        found = self._conn.exec_driver_sql(_HASH_AT, (stream_id, version)).scalar()
+        if found is None:
+            raise ConcurrencyError(stream_id, version, None)
+        return str(found)
 
     def read_all(self, after_position: int = 0, limit: int = 1000) -> list[Recorded]:
         rows = self._conn.execute(
@@ -149,33 +162,30 @@ class SqlEventStore:
         ]
 
 
-# One round trip for both heads, taken under the lock so neither can move before the insert.
-_HEADS = sa.text(
-    """
-    SELECT s.stream_version, s.hash AS stream_hash, l.position, l.log_hash
-    FROM (SELECT 1) AS one
-    LEFT JOIN LATERAL (
-        SELECT stream_version, hash FROM events WHERE stream_id = :stream_id
-        ORDER BY stream_version DESC LIMIT 1) AS s ON true
-    LEFT JOIN LATERAL (
-        SELECT position, log_hash FROM events ORDER BY position DESC LIMIT 1) AS l ON true
-    """
-)
+_APPEND = "SELECT netra_append(%s, %s, %s, %s, %s::jsonb)"
+_HASH_AT = "SELECT hash FROM events WHERE stream_id = %s AND stream_version = %s"
 
 
-def _row(position: int, envelope: Envelope, log_prev_hash: str, log_hash: str) -> dict[str, object]:
+def _conflict(exc: DBAPIError, stream_id: str, expected: int) -> Exception:
+    """The ConcurrencyError a failed append means, or the error itself if it means another."""
+    state = getattr(exc.orig, "sqlstate", None)
+    if state == "NT409":
+        detail = getattr(getattr(exc.orig, "diag", None), "message_detail", None)
+        return ConcurrencyError(stream_id, expected, int(detail) if detail and detail.isdigit() else None)
+    if state == "23505":  # unique (stream_id, stream_version): a writer that bypassed the lock
+        return ConcurrencyError(stream_id, expected, None)
+    return exc
+
+
+def _row(envelope: Envelope) -> dict[str, object]:
     return {
-        "position": position,
-        "event_id": uuid.UUID(envelope.event_id),
-        "stream_id": envelope.stream_id,
+        "event_id": envelope.event_id,
         "stream_version": envelope.stream_version,
         "event_type": envelope.event_type,
-        "occurred_at": datetime.fromisoformat(envelope.occurred_at),
-        "recorded_at": datetime.fromisoformat(envelope.recorded_at),
+        "occurred_at": envelope.occurred_at,
+        "recorded_at": envelope.recorded_at,
         "envelope": envelope.to_bytes().decode(),
         "hash": envelope.hash,
-        "log_prev_hash": log_prev_hash,
-        "log_hash": log_hash,
     }
 
 

@@ -41,6 +41,14 @@ class PoisonRecord(Exception):
     """Raised by a handler for a record whose payload fails its schema: it is parked."""
 
 
+class _MustPark(Exception):
+    """A record that must go to the DLQ: its transaction is undone first."""
+
+    def __init__(self, stream_key: str, reason: str) -> None:
+        super().__init__(reason)
+        self.stream_key, self.reason = stream_key, reason
+
+
 @dataclass(frozen=True)
 class Record:
     """The parts of a Kafka record the inbox needs (also rebuilt from ``inbox_held``)."""
@@ -81,65 +89,96 @@ class InboxConsumer:
         """Poll and handle until ``stop`` is set; offsets follow database commits."""
         log.info("consumer starting", extra={"consumer": self.name})
         while not stop.is_set():
-            batches = consumer.poll(timeout_ms=200)
-            for tp, messages in batches.items():
+            handled: dict[Any, OffsetAndMetadata] = {}
+            retry = False
+            for tp, messages in consumer.poll(timeout_ms=200).items():
                 done = self._handle_partition(messages)
                 if done is not None:
-                    consumer.commit({tp: OffsetAndMetadata(done + 1, "", -1)})
+                    handled[tp] = OffsetAndMetadata(done + 1, "", -1)
                 if done is None or done < messages[-1].offset:
                     # A transient failure: read again from the first unhandled record.
                     consumer.seek(tp, messages[0].offset if done is None else done + 1)
-                    stop.wait(1.0)
+                    retry = True
+            if handled:
+                consumer.commit(handled)  # one round trip for every partition of the poll
+            if retry:
+                stop.wait(1.0)
         log.info("consumer stopped", extra={"consumer": self.name})
 
     def _handle_partition(self, messages: list[Any]) -> int | None:
-        """Handle records in order; return the last offset handled (None if none was)."""
-        last = None
-        for message in messages:
-            try:
-                self.handle(Record.of(message))
-            except (DBAPIError, KafkaError) as exc:
-                log.warning(
-                    "record not handled yet: %s",
-                    exc,
-                    extra={"topic": message.topic, "partition": message.partition, "offset": message.offset},
-                )
-                break
-            last = message.offset
-        return last
+        """Handle one partition's records in order; return the last offset handled."""
+        try:
+            self.handle_batch([Record.of(m) for m in messages])
+            return int(messages[-1].offset)
+        except (DBAPIError, KafkaError) as exc:
+            first = messages[0]
+            log.warning(
+                "records not handled yet: %s",
+                exc,
+                extra={"topic": first.topic, "partition": first.partition, "offset": first.offset},
+            )
+            return None
+
+    def handle_batch(self, records: list[Record]) -> list[str]:
+        """Handle records in order in one transaction: each record's effects and inbox row
+        still commit together, with one commit for the batch instead of one per record.
+        A batch that needs a record parked is undone and handled record by record."""
+        try:
+            with SqlUnitOfWork(self._engine, self._clock) as uow:
+                outcomes = [self._apply(uow, record, None) for record in records]
+                uow.commit()
+        except _MustPark:
+            return [self.handle(record) for record in records]
+        for record, outcome in zip(records, outcomes, strict=True):
+            self._log_outcome(record, outcome)
+        return outcomes
 
     def handle(self, record: Record, *, releasing: int | None = None) -> str:
         """Handle one record; return what happened: handled, duplicate, held or parked.
         ``releasing`` names the quarantine being released, which does not hold it back."""
+        try:
+            with SqlUnitOfWork(self._engine, self._clock) as uow:
+                outcome = self._apply(uow, record, releasing)
+                uow.commit()
+        except _MustPark as park:
+            return self._park(record, park.stream_key, park.reason)
+        self._log_outcome(record, outcome)
+        return outcome
+
+    def _apply(self, uow: SqlUnitOfWork, record: Record, releasing: int | None) -> str:
+        """One record's effects inside ``uow``; raises _MustPark instead of parking."""
         envelope, reason = _parse(record)
         stream_key = envelope.stream_id if envelope else _key(record)
-        with SqlUnitOfWork(self._engine, self._clock) as uow:
-            if self._quarantined(uow, stream_key, releasing):
-                self._hold(uow, stream_key, record)
-                uow.commit()
-                return "held"
-            if envelope is None:
-                return self._park(record, stream_key, reason)
-            if uow.seen(self.name, envelope.event_id):
-                return "duplicate"
-            handler = self._handlers.get(envelope.event_type)
-            try:
-                if handler is not None:
-                    handler(envelope, uow)
-            except PoisonRecord as exc:
-                uow.connection.rollback()
-                return self._park(record, stream_key, f"{envelope.event_type}: {exc}")
-            uow.mark_seen(
-                InboxEntry(
-                    self.name,
-                    envelope.event_id,
-                    envelope.stream_id,
-                    record.topic,
-                    record.partition,
-                    record.offset,
-                )
+        quarantined, seen = self._state(uow, stream_key, envelope.event_id if envelope else "", releasing)
+        if quarantined:
+            self._hold(uow, stream_key, record)
+            return "held"
+        if envelope is None:
+            raise _MustPark(stream_key, reason)
+        if seen:
+            return "duplicate"
+        handler = self._handlers.get(envelope.event_type)
+        try:
+            if handler is not None:
+                handler(envelope, uow)
+        except PoisonRecord as exc:
+            raise _MustPark(stream_key, f"{envelope.event_type}: {exc}") from exc
+        uow.mark_seen(
+            InboxEntry(
+                self.name,
+                envelope.event_id,
+                envelope.stream_id,
+                record.topic,
+                record.partition,
+                record.offset,
             )
-            uow.commit()
+        )
+        return "handled"
+
+    def _log_outcome(self, record: Record, outcome: str) -> None:
+        if outcome != "handled" or record.value is None:
+            return
+        envelope = Envelope.from_bytes(record.value)
         log.info(
             "handled %s",
             envelope.event_type,
@@ -150,23 +189,21 @@ class InboxConsumer:
                 "correlation_id": envelope.correlation_id,
             },
         )
-        return "handled"
 
-    def _quarantined(self, uow: SqlUnitOfWork, stream_key: str, releasing: int | None) -> bool:
-        q = quarantine.c
-        # FOR SHARE: a release finishing concurrently waits until this record is held, so
-        # it sees the held row and replays it instead of leaving it behind.
-        found = uow.connection.execute(
-            sa.select(q.id)
-            .where(
-                q.consumer == self.name,
-                q.stream_key == stream_key,
-                q.resolved_at.is_(None),
-                q.id != (releasing or 0),
-            )
-            .with_for_update(read=True)
-        ).first()
-        return found is not None
+    def _state(
+        self, uow: SqlUnitOfWork, stream_key: str, event_id: str, releasing: int | None
+    ) -> tuple[bool, bool]:
+        """(is the case quarantined, was this event handled already), in one round trip."""
+        row = uow.connection.execute(
+            _STATE,
+            {
+                "consumer": self.name,
+                "stream_key": stream_key,
+                "event_id": event_id,
+                "releasing": releasing or 0,
+            },
+        ).one()
+        return row.quarantined, row.seen
 
     def _hold(self, uow: SqlUnitOfWork, stream_key: str, record: Record) -> None:
         uow.connection.execute(
@@ -290,6 +327,21 @@ class InboxConsumer:
             )
         ).first()
         return newer is not None
+
+
+# FOR SHARE on the open quarantine row: a release finishing concurrently (it takes the row
+# FOR UPDATE) waits until this record is held, so it sees the held row and replays it
+# instead of leaving it behind.
+_STATE = sa.text(
+    """
+    SELECT
+      EXISTS (SELECT 1 FROM inbox_quarantine q
+              WHERE q.consumer = :consumer AND q.stream_key = :stream_key
+                AND q.resolved_at IS NULL AND q.id <> :releasing
+              FOR SHARE) AS quarantined,
+      EXISTS (SELECT 1 FROM inbox i WHERE i.consumer = :consumer AND i.event_id = :event_id) AS seen
+    """
+)
 
 
 def _release_event(service: str, row: sa.Row, resolution: str, clock: Clock) -> NewEvent:

@@ -54,7 +54,7 @@ def ensure_system_topics(settings: Settings) -> list[str]:
 
 def build_relay(settings: Settings, service: str, batch_size: int = 500) -> OutboxRelay:
     """The relay publishing ``service``'s events to its topic."""
-    engine = create_engine(prepare_database(settings, service), pool_size=2)
+    engine = create_engine(prepare_database(settings, service), pool_size=2, pre_ping=False)
     return OutboxRelay(
         engine,
         lambda: make_producer(settings.kafka_bootstrap, f"{service}-relay"),
@@ -74,7 +74,7 @@ def run_relay(settings: Settings, service: str, batch_size: int = 500) -> None:
 
 def build_consumer(settings: Settings, wiring: ServiceWiring) -> InboxConsumer:
     """The inbox consumer of one service."""
-    engine = create_engine(prepare_database(settings, wiring.name), pool_size=2)
+    engine = create_engine(prepare_database(settings, wiring.name), pool_size=2, pre_ping=False)
     return InboxConsumer(
         f"{wiring.name}-inbox",
         engine,

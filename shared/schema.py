@@ -123,11 +123,53 @@ APPEND_ONLY_DDL = (
 )
 
 
+# An append in one round trip. Under the service-log lock it checks that the case is still
+# at the version (and hash) the caller sealed against, extends the service-log chain with
+# PostgreSQL's own sha256 (the same link as shared.envelope.log_link) and inserts the rows.
+# A moved case raises SQLSTATE NT409 with the actual version as DETAIL.
+APPEND_DDL = """
+CREATE OR REPLACE FUNCTION netra_append(
+    p_lock bigint, p_stream text, p_expected integer, p_prev_hash text, p_rows jsonb
+) RETURNS bigint AS $$
+DECLARE
+  head_version integer;
+  head_hash text;
+  log_pos bigint;
+  log_prev text;
+  link text;
+  r jsonb;
+BEGIN
+  PERFORM pg_advisory_xact_lock(p_lock);
+  SELECT e.stream_version, e.hash INTO head_version, head_hash
+    FROM events e WHERE e.stream_id = p_stream ORDER BY e.stream_version DESC LIMIT 1;
+  IF coalesce(head_version, 0) <> p_expected
+     OR coalesce(head_hash, '0000000000000000000000000000000000000000000000000000000000000000') <> p_prev_hash THEN
+    RAISE EXCEPTION 'stream % moved on', p_stream
+      USING ERRCODE = 'NT409', DETAIL = coalesce(head_version, 0)::text;
+  END IF;
+  SELECT e.position, e.log_hash INTO log_pos, log_prev FROM events e ORDER BY e.position DESC LIMIT 1;
+  log_pos := coalesce(log_pos, 0);
+  log_prev := coalesce(log_prev, '0000000000000000000000000000000000000000000000000000000000000000');
+  FOR r IN SELECT * FROM jsonb_array_elements(p_rows) LOOP
+    log_pos := log_pos + 1;
+    link := encode(sha256(convert_to(log_prev || (r->>'hash'), 'UTF8')), 'hex');
+    INSERT INTO events (position, event_id, stream_id, stream_version, event_type, occurred_at,
+                        recorded_at, envelope, hash, log_prev_hash, log_hash)
+    VALUES (log_pos, (r->>'event_id')::uuid, p_stream, (r->>'stream_version')::integer,
+            r->>'event_type', (r->>'occurred_at')::timestamptz, (r->>'recorded_at')::timestamptz,
+            r->>'envelope', r->>'hash', log_prev, link);
+    log_prev := link;
+  END LOOP;
+  RETURN log_pos;
+END $$ LANGUAGE plpgsql
+"""
+
+
 def create_core_tables(op: Any) -> None:
     """Create the shared tables inside an Alembic migration (``op`` is ``alembic.op``)."""
     bind = op.get_bind()
     metadata.create_all(bind)
-    for statement in APPEND_ONLY_DDL:
+    for statement in (*APPEND_ONLY_DDL, APPEND_DDL):
         op.execute(statement)
 
 
@@ -135,4 +177,5 @@ def drop_core_tables(op: Any) -> None:
     """Reverse of ``create_core_tables``."""
     op.execute("DROP TRIGGER IF EXISTS events_append_only ON events")
     op.execute("DROP FUNCTION IF EXISTS netra_events_append_only()")
+    op.execute("DROP FUNCTION IF EXISTS netra_append(bigint, text, integer, text, jsonb)")
     metadata.drop_all(op.get_bind())
