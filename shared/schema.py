@@ -55,19 +55,27 @@ inbox = sa.Table(
     sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+
+def _kafka_record_columns() -> list[sa.Column[Any]]:
+    """A consumed Kafka record kept in the database: whose it is, where it came from, its bytes."""
+    return [
+        sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+        sa.Column("consumer", sa.Text, nullable=False),
+        sa.Column("stream_key", sa.Text, nullable=False),
+        sa.Column("topic", sa.Text, nullable=False),
+        sa.Column("partition", sa.Integer, nullable=False),
+        sa.Column("offset", sa.BigInteger, nullable=False),
+        sa.Column("value", sa.LargeBinary, nullable=True),
+    ]
+
+
 quarantine = sa.Table(
     "inbox_quarantine",
     metadata,
     # One row per record that was parked on the DLQ; while unresolved, later records of the
     # same case wait in inbox_held.
-    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("consumer", sa.Text, nullable=False),
-    sa.Column("stream_key", sa.Text, nullable=False),
-    sa.Column("topic", sa.Text, nullable=False),
-    sa.Column("partition", sa.Integer, nullable=False),
-    sa.Column("offset", sa.BigInteger, nullable=False),
+    *_kafka_record_columns(),
     sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("value", sa.LargeBinary, nullable=True),
     sa.Column("parked_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("resolved_by", sa.Text, nullable=True),
@@ -80,13 +88,7 @@ quarantine = sa.Table(
 held = sa.Table(
     "inbox_held",
     metadata,
-    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("consumer", sa.Text, nullable=False),
-    sa.Column("stream_key", sa.Text, nullable=False),
-    sa.Column("topic", sa.Text, nullable=False),
-    sa.Column("partition", sa.Integer, nullable=False),
-    sa.Column("offset", sa.BigInteger, nullable=False),
-    sa.Column("value", sa.LargeBinary, nullable=True),
+    *_kafka_record_columns(),
     sa.Column("held_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("released_at", sa.DateTime(timezone=True), nullable=True),
     sa.UniqueConstraint("consumer", "topic", "partition", "offset", name="inbox_held_record_key"),
