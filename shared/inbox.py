@@ -149,13 +149,13 @@ class InboxConsumer:
         """One record's effects inside ``uow``; raises _MustPark instead of parking."""
         envelope, reason = _parse(record)
         stream_key = envelope.stream_id if envelope else _key(record)
-        quarantined, seen = self._state(uow, stream_key, envelope.event_id if envelope else "", releasing)
-        if quarantined:
+        state = uow.inbox_state(self.name, envelope.event_id if envelope else "", stream_key, releasing or 0)
+        if state.quarantined:
             self._hold(uow, stream_key, record)
             return "held"
         if envelope is None:
             raise _MustPark(stream_key, reason)
-        if seen:
+        if state.seen:
             return "duplicate"
         handler = self._handlers.get(envelope.event_type)
         try:
@@ -189,21 +189,6 @@ class InboxConsumer:
                 "correlation_id": envelope.correlation_id,
             },
         )
-
-    def _state(
-        self, uow: SqlUnitOfWork, stream_key: str, event_id: str, releasing: int | None
-    ) -> tuple[bool, bool]:
-        """(is the case quarantined, was this event handled already), in one round trip."""
-        row = uow.connection.execute(
-            _STATE,
-            {
-                "consumer": self.name,
-                "stream_key": stream_key,
-                "event_id": event_id,
-                "releasing": releasing or 0,
-            },
-        ).one()
-        return row.quarantined, row.seen
 
     def _hold(self, uow: SqlUnitOfWork, stream_key: str, record: Record) -> None:
         uow.connection.execute(
@@ -327,21 +312,6 @@ class InboxConsumer:
             )
         ).first()
         return newer is not None
-
-
-# FOR SHARE on the open quarantine row: a release finishing concurrently (it takes the row
-# FOR UPDATE) waits until this record is held, so it sees the held row and replays it
-# instead of leaving it behind.
-_STATE = sa.text(
-    """
-    SELECT
-      EXISTS (SELECT 1 FROM inbox_quarantine q
-              WHERE q.consumer = :consumer AND q.stream_key = :stream_key
-                AND q.resolved_at IS NULL AND q.id <> :releasing
-              FOR SHARE) AS quarantined,
-      EXISTS (SELECT 1 FROM inbox i WHERE i.consumer = :consumer AND i.event_id = :event_id) AS seen
-    """
-)
 
 
 def _release_event(service: str, row: sa.Row, resolution: str, clock: Clock) -> NewEvent:

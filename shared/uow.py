@@ -50,6 +50,29 @@ class InboxEntry:
     offset: int
 
 
+@dataclass(frozen=True)
+class InboxState:
+    """What the inbox knows before handling a record."""
+
+    quarantined: bool
+    seen: bool
+
+
+# One round trip for both questions. FOR SHARE on the open quarantine row: a release
+# finishing concurrently (it takes the row FOR UPDATE) waits until this record is held,
+# so it sees the held row and replays it instead of leaving it behind.
+_INBOX_STATE = sa.text(
+    """
+    SELECT
+      EXISTS (SELECT 1 FROM inbox_quarantine q
+              WHERE q.consumer = :consumer AND q.stream_key = :stream_key
+                AND q.resolved_at IS NULL AND q.id <> :releasing
+              FOR SHARE) AS quarantined,
+      EXISTS (SELECT 1 FROM inbox i WHERE i.consumer = :consumer AND i.event_id = :event_id) AS seen
+    """
+)
+
+
 class UnitOfWork(Protocol):
     events: EventStore
     clock: Clock
@@ -68,8 +91,9 @@ class UnitOfWork(Protocol):
         """Record a deadline in the same transaction as the event that started it."""
         ...
 
-    def seen(self, consumer: str, event_id: str) -> bool:
-        """Whether ``consumer`` already handled the event (a duplicate delivery)."""
+    def inbox_state(self, consumer: str, event_id: str, stream_key: str, releasing: int = 0) -> InboxState:
+        """Whether the case is quarantined for ``consumer`` (ignoring the quarantine being
+        released) and whether the event was handled already (a duplicate delivery)."""
         ...
 
     def mark_seen(self, entry: InboxEntry) -> None:
@@ -115,15 +139,15 @@ class SqlUnitOfWork:
             )
         )
 
-    def seen(self, consumer: str, event_id: str) -> bool:
-        return (
-            self.connection.execute(
-                sa.select(sa.literal(1)).where(
-                    inbox_table.c.consumer == consumer, inbox_table.c.event_id == event_id
-                )
-            ).first()
-            is not None
-        )
+    def inbox_state(self, consumer: str, event_id: str, stream_key: str, releasing: int = 0) -> InboxState:
+        params = {
+            "consumer": consumer,
+            "stream_key": stream_key,
+            "event_id": event_id,
+            "releasing": releasing,
+        }
+        row = self.connection.execute(_INBOX_STATE, params).one()
+        return InboxState(row.quarantined, row.seen)
 
     def mark_seen(self, entry: InboxEntry) -> None:
         self.connection.execute(inbox_table.insert().values(**entry.__dict__, processed_at=self.clock.now()))
@@ -162,9 +186,9 @@ class InMemoryUnitOfWork:
     def schedule(self, deadline: Deadline) -> None:
         self._pending.append(deadline)
 
-    def seen(self, consumer: str, event_id: str) -> bool:
+    def inbox_state(self, consumer: str, event_id: str, stream_key: str, releasing: int = 0) -> InboxState:
         key = (consumer, event_id)
-        return key in self.inbox or key in self._pending_inbox
+        return InboxState(quarantined=False, seen=key in self.inbox or key in self._pending_inbox)
 
     def mark_seen(self, entry: InboxEntry) -> None:
         self._pending_inbox[(entry.consumer, entry.event_id)] = entry

@@ -12,7 +12,7 @@ from shared.clock import ManualClock
 from shared.envelope import GENESIS_HASH, log_link
 from shared.eventstore import ConcurrencyError
 from shared.schema import deadlines
-from shared.uow import Deadline, InboxEntry, InMemoryUnitOfWork, SqlUnitOfWork, UnitOfWork
+from shared.uow import Deadline, InboxEntry, InboxState, InMemoryUnitOfWork, SqlUnitOfWork, UnitOfWork
 from shared.workdays import DayCount
 from tests.support.events import context, event
 
@@ -114,12 +114,12 @@ def test_the_inbox_remembers_only_committed_entries(make_uow: UowFactory) -> Non
     with make_uow() as uow:
         uow.mark_seen(entry)
     with make_uow() as uow:
-        assert not uow.seen("consumer", "event-1")
+        assert uow.inbox_state("consumer", "event-1", "case-1") == InboxState(quarantined=False, seen=False)
         uow.mark_seen(entry)
         uow.commit()
     with make_uow() as uow:
-        assert uow.seen("consumer", "event-1")
-        assert not uow.seen("other-consumer", "event-1")
+        assert uow.inbox_state("consumer", "event-1", "case-1").seen
+        assert not uow.inbox_state("other-consumer", "event-1", "case-1").seen
 
 
 def test_deadlines_are_kept_only_with_the_event_that_started_them(
