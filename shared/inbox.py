@@ -88,6 +88,7 @@ class InboxConsumer:
     def run(self, consumer: KafkaConsumer, stop: threading.Event) -> None:
         """Poll and handle until ``stop`` is set; offsets follow database commits."""
         log.info("consumer starting", extra={"consumer": self.name})
+        committed: dict[Any, OffsetAndMetadata] = {}
         while not stop.is_set():
             handled: dict[Any, OffsetAndMetadata] = {}
             retry = False
@@ -100,9 +101,17 @@ class InboxConsumer:
                     consumer.seek(tp, messages[0].offset if done is None else done + 1)
                     retry = True
             if handled:
-                consumer.commit(handled)  # one round trip for every partition of the poll
+                # Asynchronous: a commit lost to a crash only means those records come
+                # again, and the inbox turns them into no-ops. Waiting would stall the loop.
+                consumer.commit_async(handled)
+                committed.update(handled)
             if retry:
                 stop.wait(1.0)
+        if committed:
+            try:
+                consumer.commit(committed)  # the last word on the way out is a synchronous one
+            except KafkaError as exc:  # e.g. partitions moved away: their new owner re-reads
+                log.warning("final offset commit failed: %s", exc, extra={"consumer": self.name})
         log.info("consumer stopped", extra={"consumer": self.name})
 
     def _handle_partition(self, messages: list[Any]) -> int | None:
@@ -129,8 +138,6 @@ class InboxConsumer:
                 uow.commit()
         except _MustPark:
             return [self.handle(record) for record in records]
-        for record, outcome in zip(records, outcomes, strict=True):
-            self._log_outcome(record, outcome)
         return outcomes
 
     def handle(self, record: Record, *, releasing: int | None = None) -> str:
@@ -142,28 +149,13 @@ class InboxConsumer:
                 uow.commit()
         except _MustPark as park:
             return self._park(record, park.stream_key, park.reason)
-        self._log_outcome(record, outcome)
         return outcome
 
     def _apply(self, uow: SqlUnitOfWork, record: Record, releasing: int | None) -> str:
         """One record's effects inside ``uow``; raises _MustPark instead of parking."""
         envelope, reason = _parse(record)
         stream_key = envelope.stream_id if envelope else _key(record)
-        state = uow.inbox_state(self.name, envelope.event_id if envelope else "", stream_key, releasing or 0)
-        if state.quarantined:
-            self._hold(uow, stream_key, record)
-            return "held"
-        if envelope is None:
-            raise _MustPark(stream_key, reason)
-        if state.seen:
-            return "duplicate"
-        handler = self._handlers.get(envelope.event_type)
-        try:
-            if handler is not None:
-                handler(envelope, uow)
-        except PoisonRecord as exc:
-            raise _MustPark(stream_key, f"{envelope.event_type}: {exc}") from exc
-        uow.mark_seen(
+        entry = (
             InboxEntry(
                 self.name,
                 envelope.event_id,
@@ -172,13 +164,23 @@ class InboxConsumer:
                 record.partition,
                 record.offset,
             )
+            if envelope
+            else None
         )
-        return "handled"
-
-    def _log_outcome(self, record: Record, outcome: str) -> None:
-        if outcome != "handled" or record.value is None:
-            return
-        envelope = Envelope.from_bytes(record.value)
+        claim = uow.claim(self.name, stream_key, entry, releasing or 0)
+        if claim.quarantined:
+            self._hold(uow, stream_key, record)
+            return "held"
+        if envelope is None:
+            raise _MustPark(stream_key, reason)
+        if not claim.claimed:
+            return "duplicate"
+        handler = self._handlers.get(envelope.event_type)
+        try:
+            if handler is not None:
+                handler(envelope, uow)
+        except PoisonRecord as exc:
+            raise _MustPark(stream_key, f"{envelope.event_type}: {exc}") from exc
         log.info(
             "handled %s",
             envelope.event_type,
@@ -189,6 +191,7 @@ class InboxConsumer:
                 "correlation_id": envelope.correlation_id,
             },
         )
+        return "handled"
 
     def _hold(self, uow: SqlUnitOfWork, stream_key: str, record: Record) -> None:
         uow.connection.execute(

@@ -22,7 +22,6 @@ import sqlalchemy as sa
 from shared.clock import Clock
 from shared.eventstore import EventStore, InMemoryEventStore, SqlEventStore
 from shared.schema import deadlines as deadlines_table
-from shared.schema import inbox as inbox_table
 from shared.workdays import DayCount
 
 
@@ -51,24 +50,33 @@ class InboxEntry:
 
 
 @dataclass(frozen=True)
-class InboxState:
-    """What the inbox knows before handling a record."""
+class Claim:
+    """What the inbox learns before handling a record: is the case quarantined (then the
+    record waits), and did this transaction claim the event (if not, it is a duplicate)."""
 
     quarantined: bool
-    seen: bool
+    claimed: bool
 
 
-# One round trip for both questions. FOR SHARE on the open quarantine row: a release
-# finishing concurrently (it takes the row FOR UPDATE) waits until this record is held,
-# so it sees the held row and replays it instead of leaving it behind.
-_INBOX_STATE = sa.text(
+# One round trip per record: check the quarantine and, unless quarantined, claim the event
+# with its inbox row. FOR SHARE on an open quarantine row: a release finishing concurrently
+# (it takes the row FOR UPDATE) waits until this record is held, so it sees the held row
+# and replays it instead of leaving it behind.
+_CLAIM = sa.text(
     """
-    SELECT
-      EXISTS (SELECT 1 FROM inbox_quarantine q
-              WHERE q.consumer = :consumer AND q.stream_key = :stream_key
-                AND q.resolved_at IS NULL AND q.id <> :releasing
-              FOR SHARE) AS quarantined,
-      EXISTS (SELECT 1 FROM inbox i WHERE i.consumer = :consumer AND i.event_id = :event_id) AS seen
+    WITH q AS (
+      SELECT EXISTS (SELECT 1 FROM inbox_quarantine
+                     WHERE consumer = :consumer AND stream_key = :stream_key
+                       AND resolved_at IS NULL AND id <> :releasing
+                     FOR SHARE) AS quarantined
+    ), claimed AS (
+      INSERT INTO inbox (consumer, event_id, stream_id, topic, partition, "offset", processed_at)
+      SELECT :consumer, :event_id, :stream_id, :topic, :partition, :offset, :processed_at
+      FROM q WHERE NOT q.quarantined AND CAST(:event_id AS text) IS NOT NULL
+      ON CONFLICT DO NOTHING
+      RETURNING 1
+    )
+    SELECT q.quarantined, EXISTS (SELECT 1 FROM claimed) AS claimed FROM q
     """
 )
 
@@ -91,13 +99,10 @@ class UnitOfWork(Protocol):
         """Record a deadline in the same transaction as the event that started it."""
         ...
 
-    def inbox_state(self, consumer: str, event_id: str, stream_key: str, releasing: int = 0) -> InboxState:
-        """Whether the case is quarantined for ``consumer`` (ignoring the quarantine being
-        released) and whether the event was handled already (a duplicate delivery)."""
-        ...
-
-    def mark_seen(self, entry: InboxEntry) -> None:
-        """Record the handled record in the inbox."""
+    def claim(self, consumer: str, stream_key: str, entry: InboxEntry | None, releasing: int = 0) -> Claim:
+        """Unless the case is quarantined for ``consumer`` (the quarantine being released
+        aside), write the inbox row of ``entry``; with ``entry`` None, only check the
+        quarantine. A second claim of the same event is refused: a duplicate delivery."""
         ...
 
 
@@ -139,18 +144,17 @@ class SqlUnitOfWork:
             )
         )
 
-    def inbox_state(self, consumer: str, event_id: str, stream_key: str, releasing: int = 0) -> InboxState:
+    def claim(self, consumer: str, stream_key: str, entry: InboxEntry | None, releasing: int = 0) -> Claim:
+        fields = entry.__dict__ if entry else dict.fromkeys(InboxEntry.__dataclass_fields__)
         params = {
+            **fields,
             "consumer": consumer,
             "stream_key": stream_key,
-            "event_id": event_id,
             "releasing": releasing,
+            "processed_at": self.clock.now(),
         }
-        row = self.connection.execute(_INBOX_STATE, params).one()
-        return InboxState(row.quarantined, row.seen)
-
-    def mark_seen(self, entry: InboxEntry) -> None:
-        self.connection.execute(inbox_table.insert().values(**entry.__dict__, processed_at=self.clock.now()))
+        row = self.connection.execute(_CLAIM, params).one()
+        return Claim(row.quarantined, row.claimed)
 
 
 class InMemoryUnitOfWork:
@@ -186,9 +190,11 @@ class InMemoryUnitOfWork:
     def schedule(self, deadline: Deadline) -> None:
         self._pending.append(deadline)
 
-    def inbox_state(self, consumer: str, event_id: str, stream_key: str, releasing: int = 0) -> InboxState:
-        key = (consumer, event_id)
-        return InboxState(quarantined=False, seen=key in self.inbox or key in self._pending_inbox)
-
-    def mark_seen(self, entry: InboxEntry) -> None:
-        self._pending_inbox[(entry.consumer, entry.event_id)] = entry
+    def claim(self, consumer: str, stream_key: str, entry: InboxEntry | None, releasing: int = 0) -> Claim:
+        if entry is None:
+            return Claim(quarantined=False, claimed=False)
+        key = (entry.consumer, entry.event_id)
+        if key in self.inbox or key in self._pending_inbox:
+            return Claim(quarantined=False, claimed=False)
+        self._pending_inbox[key] = entry
+        return Claim(quarantined=False, claimed=True)

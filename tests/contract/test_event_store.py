@@ -12,7 +12,7 @@ from shared.clock import ManualClock
 from shared.envelope import GENESIS_HASH, log_link
 from shared.eventstore import ConcurrencyError
 from shared.schema import deadlines
-from shared.uow import Deadline, InboxEntry, InboxState, InMemoryUnitOfWork, SqlUnitOfWork, UnitOfWork
+from shared.uow import Claim, Deadline, InboxEntry, InMemoryUnitOfWork, SqlUnitOfWork, UnitOfWork
 from shared.workdays import DayCount
 from tests.support.events import context, event
 
@@ -112,14 +112,16 @@ def test_the_envelope_carries_the_context_and_the_clock(make_uow: UowFactory, cl
 def test_the_inbox_remembers_only_committed_entries(make_uow: UowFactory) -> None:
     entry = InboxEntry("consumer", "event-1", "case-1", "topic", 0, 7)
     with make_uow() as uow:
-        uow.mark_seen(entry)
-    with make_uow() as uow:
-        assert uow.inbox_state("consumer", "event-1", "case-1") == InboxState(quarantined=False, seen=False)
-        uow.mark_seen(entry)
+        assert uow.claim("consumer", "case-1", entry) == Claim(quarantined=False, claimed=True)
+    with make_uow() as uow:  # the first claim was rolled back
+        assert uow.claim("consumer", "case-1", entry).claimed
+        assert not uow.claim("consumer", "case-1", entry).claimed  # a duplicate in the same batch
         uow.commit()
     with make_uow() as uow:
-        assert uow.inbox_state("consumer", "event-1", "case-1").seen
-        assert not uow.inbox_state("other-consumer", "event-1", "case-1").seen
+        assert not uow.claim("consumer", "case-1", entry).claimed
+        other = InboxEntry("other-consumer", "event-1", "case-1", "topic", 0, 7)
+        assert uow.claim("other-consumer", "case-1", other).claimed
+        assert uow.claim("consumer", "case-1", None) == Claim(quarantined=False, claimed=False)
 
 
 def test_deadlines_are_kept_only_with_the_event_that_started_them(
