@@ -22,6 +22,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 from flask_smorest import Api, Blueprint
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from shared import metrics, ops
@@ -29,6 +30,7 @@ from shared.auth import SECURITY_SCHEME, TokenRegistry
 from shared.clock import Clock, SystemClock
 from shared.config import Settings
 from shared.db import create_engine, prepare_database
+from shared.eventstore import ConcurrencyError
 from shared.logs import configure_logging
 from shared.runtime import EXTENSION, Runtime
 
@@ -114,6 +116,8 @@ def build_app(
     metrics.instrument(app, service)
     app.before_request(_reject_large_body)
     app.after_request(_send_request_id)
+    app.register_error_handler(ConcurrencyError, _conflict)
+    app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(Exception, _internal_error)
 
     api = NetraApi(app)
@@ -162,6 +166,27 @@ def _send_request_id(response: Response) -> Response:
         },
     )
     return response
+
+
+def _conflict(error: ConcurrencyError) -> Any:
+    """Another command changed the case first: the client reloads and decides again."""
+    body = {
+        "code": 409,
+        "status": "Conflict",
+        "message": f"the case changed while this request was handled: {error}; reload it and retry",
+    }
+    return body, 409
+
+
+def _database_unavailable(error: OperationalError) -> Any:
+    """PostgreSQL is unreachable: a retryable 503, not an internal error."""
+    log.error("database unavailable: %s", error.orig, extra={"request_id": request_id()})
+    body = {
+        "code": 503,
+        "status": "Service Unavailable",
+        "message": f"the database is unavailable; retry shortly (request id {request_id()})",
+    }
+    return body, 503, {"Retry-After": "5"}
 
 
 def _internal_error(error: Exception) -> Any:

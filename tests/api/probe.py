@@ -6,8 +6,10 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import request
 from flask_smorest import Blueprint
+from sqlalchemy.exc import OperationalError
 
 from shared.auth import current_identity, require_role
+from shared.eventstore import ConcurrencyError
 
 SECRET_DETAIL = "do-not-leak-this-detail"
 
@@ -23,6 +25,14 @@ def probe_blueprint() -> Blueprint:
     @blp.route("/boom")
     def boom() -> dict[str, str]:
         raise RuntimeError(SECRET_DETAIL)
+
+    @blp.route("/race")
+    def race() -> dict[str, str]:
+        raise ConcurrencyError("case-1", expected=3, actual=4)
+
+    @blp.route("/db-down")
+    def db_down() -> dict[str, str]:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
     @blp.route("/echo", methods=["POST"])
     @blp.arguments(EchoSchema)

@@ -194,6 +194,18 @@ def test_unexpected_exception_answers_json_500_without_traceback(
     assert record.exc_info is not None and SECRET_DETAIL in str(record.exc_info[1])
 
 
+def test_a_concurrent_change_answers_409_naming_the_versions(client: FlaskClient) -> None:
+    body = assert_json_error(client.get("/probe/race"), 409)
+    assert "expected version 3, found 4" in body["message"]
+
+
+def test_an_unreachable_database_answers_a_retryable_503(client: FlaskClient) -> None:
+    response = client.get("/probe/db-down")
+    body = assert_json_error(response, 503)
+    assert "database is unavailable" in body["message"]
+    assert response.headers["Retry-After"] == "5"
+
+
 def test_every_response_carries_a_request_id_and_keeps_a_plain_incoming_one(client: FlaskClient) -> None:
     assert re.fullmatch(r"[0-9a-f]{32}", client.get("/healthz").headers["X-Request-Id"])
     assert client.get("/healthz", headers={"X-Request-Id": "proxy-1234abcd"}).headers["X-Request-Id"] == (
