@@ -8,7 +8,8 @@ Appends of one service are serialised by a transaction-scoped advisory lock take
 the insert and released by the commit. That buys two things: the service-log hash chain has
 one total order, and positions commit strictly in order, so the outbox relay may publish
 "everything past the cursor" without ever skipping a later-committed earlier position.
-The price is that concurrent writers queue for the insert+commit (``make bench`` measures it).
+The price is that concurrent writers queue for the insert+commit (``make bench`` measures it),
+so a command appends last: the lock is held from its append until its commit.
 """
 
 from __future__ import annotations
