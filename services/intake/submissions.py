@@ -1,0 +1,126 @@
+"""The command that receives a partner's report: idempotency, admissibility, linking,
+the case's events and the read models, in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from services.intake import projections
+from services.intake.admissibility import Assessment, assess
+from services.intake.domain import Receipt, ReportStatus, case_number, receive
+from services.intake.linking import LinkFacts, decide_link
+from services.intake.report import Report
+from services.intake.rules import RuleBook
+from shared.envelope import Actor, Context
+from shared.uow import SqlUnitOfWork
+from shared.workdays import WorkingCalendar
+
+# Case numbers count per year of registration in Jakarta time (WIB), as an Indonesian
+# register would.
+NUMBERING_ZONE = ZoneInfo("Asia/Jakarta")
+
+
+class IdempotencyConflict(Exception):
+    """The key was used before with a different body (answered 409)."""
+
+
+@dataclass(frozen=True)
+class SubmitReport:
+    """A partner pushes a report under an idempotency key."""
+
+    partner: str
+    idempotency_key: str
+    body: bytes
+    report: Report
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The answer for the partner, and whether it is the stored answer to a retry."""
+
+    response: dict[str, Any]
+    replayed: bool
+
+
+def submit_report(
+    cmd: SubmitReport, uow: SqlUnitOfWork, rules: RuleBook, calendar: WorkingCalendar
+) -> Submitted:
+    """Receive one report (partner-api.md, POST /v1/reports)."""
+    body_sha256 = hashlib.sha256(cmd.body).hexdigest()
+    with uow:
+        conn = uow.connection
+        received_at = uow.clock.now()
+        prior = projections.claim_idempotency_key(
+            conn, cmd.partner, cmd.idempotency_key, body_sha256, received_at
+        )
+        if prior is not None:
+            stored_hash, response = prior
+            if stored_hash != body_sha256 or response is None:
+                raise IdempotencyConflict(
+                    f"Idempotency-Key {cmd.idempotency_key!r} was already used with a different body"
+                )
+            return Submitted(response, replayed=True)
+        report_id = str(uuid.uuid4())
+        assessment = assess(cmd.report, rules.in_force(cmd.report.known_at), calendar)
+        receipt = _decide(conn, cmd, report_id, received_at, assessment)
+        projections.record_receipt(
+            conn, receipt, cmd.report, report_id=report_id, partner=cmd.partner, received_at=received_at
+        )
+        response = _response(receipt, report_id, received_at, assessment)
+        projections.store_response(conn, cmd.partner, cmd.idempotency_key, response)
+        # Last: the append holds the service-log lock until the commit.
+        uow.events.append(
+            receipt.case_id,
+            list(receipt.events),
+            expected_version=len(uow.events.load(receipt.case_id)),
+            context=Context(Actor(cmd.partner, "partner"), correlation_id=report_id),
+        )
+        uow.commit()
+    return Submitted(response, replayed=False)
+
+
+def _decide(
+    conn: sa.Connection, cmd: SubmitReport, report_id: str, received_at: datetime, assessment: Assessment
+) -> Receipt:
+    facts = LinkFacts.of(cmd.report, cmd.partner)
+    if facts.person is not None:
+        # Two reports about one person at once must not both open a case.
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": str(facts.person)})
+    link = decide_link(facts, projections.candidate_cases(conn, facts))
+    year = received_at.astimezone(NUMBERING_ZONE).year
+    return receive(
+        cmd.report,
+        report_id=report_id,
+        partner=cmd.partner,
+        received_at=received_at,
+        assessment=assessment,
+        link=link,
+        open_case=lambda: (str(uuid.uuid4()), case_number(year, projections.next_case_number(conn, year))),
+        joined_case_number=projections.case_number_of(conn, link.case_id) if link.case_id else None,
+    )
+
+
+def _response(
+    receipt: Receipt, report_id: str, received_at: datetime, assessment: Assessment
+) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "report_id": report_id,
+        "case_id": receipt.case_id,
+        "case_number": receipt.case_number,
+        "status": receipt.status.value,
+        "received_at": received_at.isoformat(),
+        "late": assessment.late,
+        "links": {"self": f"/v1/reports/{report_id}", "case": f"/v1/cases/{receipt.case_id}"},
+    }
+    if receipt.status is ReportStatus.INCOMPLETE:
+        response["missing"] = list(assessment.missing)
+    if receipt.status is ReportStatus.OUT_OF_SCOPE and assessment.forwarded_to is not None:
+        response["forwarded_to"] = assessment.forwarded_to.agency or assessment.forwarded_to.to.value
+    return response

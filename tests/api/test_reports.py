@@ -1,0 +1,283 @@
+"""POST /v1/reports and GET /v1/reports/{id} against a real intake app and database."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from services.intake import create_app
+from shared.auth import TokenRegistry
+from shared.clock import ManualClock
+from shared.config import Settings
+from shared.runtime import runtime
+
+BODY: dict[str, Any] = {
+    "source_ref": "023/LP/PB/Kab/17.03/X/2024",
+    "election": {"type": "PILKADA_BUP", "year": 2024, "candidate_determination_date": "2024-09-22"},
+    "subject": {
+        "employee_type": "PNS",
+        "nip": "198503122010011004",
+        "name": "I Made Contoh",
+        "position": "Kepala Bidang Pendapatan",
+        "position_kind": "ADMINISTRATOR",
+        "agency": "Pemerintah Provinsi Bali",
+        "agency_level": "PROVINCIAL",
+        "work_unit": "UPTD Samsat Tabanan",
+    },
+    "incident": {
+        "date": "2024-10-08",
+        "province": "Bali",
+        "regency": "Tabanan",
+        "description": "Shared and commented on a candidate pair's campaign post.",
+    },
+    "known_at": "2024-10-08",
+    "reported_at": "2024-10-10T10:30:00+08:00",
+    "alleged_violations": ["N2"],
+    "evidence": [],
+    "reporter": {
+        "name": "Ni Luh Contoh",
+        "address": "Tabanan",
+        "contact": "+62 361 000",
+        "confidential": True,
+    },
+}
+
+
+@pytest.fixture
+def intake(api_settings: Settings, clock: ManualClock) -> Iterator[Flask]:
+    app = create_app(api_settings, clock=clock)
+    yield app
+    runtime(app).close()
+
+
+@pytest.fixture
+def token_for(intake: Flask) -> Callable[..., dict[str, str]]:
+    registry: TokenRegistry = runtime(intake).tokens
+
+    def make(
+        role: str = "partner", agency: str = "Bawaslu Kab. Tabanan", channel: str | None = "BAWASLU"
+    ) -> dict[str, str]:
+        token = registry.create(agency, role, agency=agency, channel=channel if role == "partner" else None)
+        return {"Authorization": f"Bearer {token}"}
+
+    return make
+
+
+@pytest.fixture
+def partner(token_for: Callable[..., dict[str, str]]) -> dict[str, str]:
+    return token_for()
+
+
+def post(client: FlaskClient, headers: dict[str, str], body: Any, key: str = "key-1") -> Any:
+    return client.post("/v1/reports", json=body, headers={**headers, "Idempotency-Key": key})
+
+
+def body_of(response: Any) -> dict[str, Any]:
+    body = response.get_json()
+    assert isinstance(body, dict), response.data
+    return body
+
+
+def events_of(app: Flask, case_id: str) -> list[dict[str, Any]]:
+    with runtime(app).engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT envelope FROM events WHERE stream_id = :c ORDER BY stream_version"),
+            {"c": case_id},
+        ).scalars()
+        return [json.loads(r) for r in rows]
+
+
+def test_a_complete_report_is_registered_as_a_new_numbered_case(
+    intake: Flask, partner: dict[str, str]
+) -> None:
+    response = post(intake.test_client(), partner, BODY)
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert (body["status"], body["case_number"], body["late"]) == ("REGISTERED", "NTR-2024-000001", False)
+    assert body["links"] == {
+        "self": f"/v1/reports/{body['report_id']}",
+        "case": f"/v1/cases/{body['case_id']}",
+    }
+    kinds = [e["event_type"] for e in events_of(intake, body["case_id"])]
+    assert kinds == ["intake.report_received", "intake.case_registered"]
+    registered = events_of(intake, body["case_id"])[1]
+    assert registered["rule_set"] == "2024.1"
+    assert (
+        registered["payload"]["assessment"]["recommending_body"]["body"] == "BKN"
+    )  # known after 24 Aug 2024
+
+
+def test_the_same_key_and_body_answer_the_original_response_again(
+    intake: Flask, partner: dict[str, str]
+) -> None:
+    client = intake.test_client()
+    first = post(client, partner, BODY)
+    again = post(client, partner, BODY)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json == first.json
+
+
+def test_the_same_key_with_another_body_is_a_conflict(intake: Flask, partner: dict[str, str]) -> None:
+    client = intake.test_client()
+    post(client, partner, BODY)
+    changed = copy.deepcopy(BODY)
+    changed["incident"]["description"] = "Something else"
+    response = post(client, partner, changed)
+    assert response.status_code == 409
+    assert "Idempotency-Key" in body_of(response)["message"]
+
+
+def test_concurrent_requests_with_one_key_create_one_report(intake: Flask, partner: dict[str, str]) -> None:
+    codes: list[int] = []
+    threads = [
+        threading.Thread(target=lambda: codes.append(post(intake.test_client(), partner, BODY).status_code))
+        for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [200, 200, 200, 201]
+    with runtime(intake).engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM intake_reports")).scalar_one() == 1
+
+
+def test_a_second_report_on_the_same_person_and_conduct_joins_the_case(
+    intake: Flask, partner: dict[str, str]
+) -> None:
+    client = intake.test_client()
+    first = post(client, partner, BODY).json
+    second_body = {**BODY, "source_ref": "024/LP/PB/Kab/17.03/X/2024"}
+    second = post(client, partner, second_body, key="key-2")
+    assert second.status_code == 201
+    assert (second.json["status"], second.json["case_id"], second.json["case_number"]) == (
+        "LINKED",
+        first["case_id"],
+        first["case_number"],
+    )
+    kinds = [e["event_type"] for e in events_of(intake, first["case_id"])]
+    assert kinds[-2:] == ["intake.report_received", "intake.report_linked"]
+
+
+def test_a_partner_reads_its_own_report_and_never_another_partners(
+    intake: Flask, partner: dict[str, str], token_for: Callable[..., dict[str, str]]
+) -> None:
+    client = intake.test_client()
+    created = post(client, partner, BODY).json
+    mine = client.get(f"/v1/reports/{created['report_id']}", headers=partner)
+    assert mine.status_code == 200
+    assert (body_of(mine)["status"], body_of(mine)["case_number"], body_of(mine)["stage"]) == (
+        "REGISTERED",
+        created["case_number"],
+        "RECEIVED",
+    )
+    assert [h["stage"] for h in body_of(mine)["history"]] == ["RECEIVED"]
+    other = token_for(agency="Bawaslu Kab. Badung")
+    assert client.get(f"/v1/reports/{created['report_id']}", headers=other).status_code == 404
+
+
+def test_a_report_filed_after_the_pilkada_window_is_late_but_registered(
+    intake: Flask, partner: dict[str, str]
+) -> None:
+    late = {**BODY, "incident": {**BODY["incident"], "date": "2024-09-28"}, "known_at": "2024-09-28"}
+    response = post(intake.test_client(), partner, late)
+    assert response.status_code == 201
+    assert (body_of(response)["status"], body_of(response)["late"]) == ("REGISTERED", True)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda b: b["subject"].update(nip="198513122010011004"), "subject.nip"),
+        (
+            lambda b: b.update(known_at="2024-10-01", incident={**b["incident"], "date": "2024-10-05"}),
+            "known_at",
+        ),
+        (lambda b: b["election"].update(type="PILKADES"), "election.type"),
+    ],
+)
+def test_invalid_fields_answer_422_naming_each_field(
+    intake: Flask, partner: dict[str, str], mutate: Callable[[dict[str, Any]], None], field: str
+) -> None:
+    body = copy.deepcopy(BODY)
+    mutate(body)
+    response = post(intake.test_client(), partner, body)
+    assert response.status_code == 422, response.json
+    assert field in body_of(response)["errors"]
+
+
+def test_request_errors_answer_json(
+    intake: Flask, partner: dict[str, str], token_for: Callable[..., dict[str, str]]
+) -> None:
+    client = intake.test_client()
+    assert client.post("/v1/reports", json=BODY).status_code == 401
+    assert post(client, token_for(role="investigator"), BODY).status_code == 403
+    no_key = client.post("/v1/reports", json=BODY, headers=partner)
+    assert no_key.status_code == 422 and "Idempotency-Key" in body_of(no_key)["errors"]
+    text = client.post(
+        "/v1/reports", data="x", content_type="text/plain", headers={**partner, "Idempotency-Key": "k"}
+    )
+    assert text.status_code == 415
+    broken = client.post(
+        "/v1/reports",
+        data="{oops",
+        content_type="application/json",
+        headers={**partner, "Idempotency-Key": "k"},
+    )
+    assert broken.status_code == 400
+    huge_number = client.post(
+        "/v1/reports",
+        data='{"known_at": ' + "1" * 5000 + "}",
+        content_type="application/json",
+        headers={**partner, "Idempotency-Key": "k"},
+    )
+    assert huge_number.status_code == 400
+
+
+def test_staff_list_cases_with_filters_and_pagination(
+    intake: Flask, partner: dict[str, str], token_for: Callable[..., dict[str, str]]
+) -> None:
+    client = intake.test_client()
+    nips = ["198503122010011004", "199001012015031002", "198812252012122001"]
+    for n, nip in enumerate(nips):
+        body = copy.deepcopy(BODY)
+        body["subject"]["nip"] = nip
+        body["source_ref"] = f"ref-{n}"
+        if n == 2:
+            body["incident"]["regency"] = "Badung"
+        assert post(client, partner, body, key=f"k{n}").status_code == 201
+    staff = token_for(role="supervisor", agency="BKN")
+    everything = client.get("/v1/cases?page_size=2", headers=staff)
+    assert everything.status_code == 200
+    assert len(everything.get_json()) == 2
+    assert json.loads(everything.headers["X-Pagination"])["total"] == 3
+    badung = client.get("/v1/cases?regency=Badung", headers=staff).get_json()
+    assert [c["regency"] for c in badung] == ["Badung"]
+    assert client.get("/v1/cases?stage=NOPE", headers=staff).status_code == 422
+    assert client.get("/v1/cases", headers=partner).status_code == 403
+
+
+def test_staff_read_one_case_and_its_hash_chained_events(
+    intake: Flask, partner: dict[str, str], token_for: Callable[..., dict[str, str]]
+) -> None:
+    client = intake.test_client()
+    created = body_of(post(client, partner, BODY))
+    staff = token_for(role="investigator", agency="BKN")
+    case = client.get(f"/v1/cases/{created['case_id']}", headers=staff)
+    assert case.status_code == 200
+    assert body_of(case)["case_number"] == created["case_number"]
+    assert [r["report_id"] for r in body_of(case)["reports"]] == [created["report_id"]]
+    events = client.get(f"/v1/cases/{created['case_id']}/events", headers=staff).get_json()
+    envelopes = [e["envelope"] for e in events]
+    assert [e["stream_version"] for e in envelopes] == [1, 2]
+    assert envelopes[1]["prev_hash"] == envelopes[0]["hash"]
+    missing = "00000000-0000-0000-0000-000000000000"
+    assert client.get(f"/v1/cases/{missing}", headers=staff).status_code == 404

@@ -1,0 +1,110 @@
+"""The intake decider: which events a received report produces, and which case they go to."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from services.intake.admissibility import assess
+from services.intake.domain import (
+    CASE_FORWARDED_OUT_OF_SCOPE,
+    CASE_REGISTERED,
+    REPORT_LINKED,
+    REPORT_MARKED_INCOMPLETE,
+    REPORT_RECEIVED,
+    Receipt,
+    ReportStatus,
+    case_number,
+    receive,
+)
+from services.intake.linking import LinkDecision, LinkOutcome, LinkRule
+from services.intake.report import EmployeeType, Report
+from services.intake.rules import load_rule_book
+from shared.workdays import WorkingCalendar
+
+from .builders import a_report
+
+RULES = load_rule_book().in_force(datetime(2024, 10, 8).date())
+CALENDAR = WorkingCalendar()
+AT = datetime(2024, 10, 10, 2, 30, tzinfo=UTC)
+NEW = LinkDecision(LinkOutcome.NEW_CASE, LinkRule.NO_MATCH, "no match")
+JOIN = LinkDecision(
+    LinkOutcome.JOIN_CASE, LinkRule.SAME_PERSON_SAME_CONDUCT, "same person", case_id="case-old"
+)
+
+
+def decide(report: Report, link: LinkDecision = NEW) -> tuple[Receipt, list[str]]:
+    opened: list[str] = []
+
+    def open_case() -> tuple[str, str]:
+        opened.append("opened")
+        return "case-new", case_number(2024, 7)
+
+    receipt = receive(
+        report,
+        report_id="report-1",
+        partner="Bawaslu Kab. Tabanan",
+        received_at=AT,
+        assessment=assess(report, RULES, CALENDAR),
+        link=link,
+        open_case=open_case,
+        joined_case_number="NTR-2024-000001",
+    )
+    return receipt, opened
+
+
+@pytest.mark.parametrize(
+    ("report", "status", "opening"),
+    [
+        (a_report(), ReportStatus.REGISTERED, CASE_REGISTERED),
+        (a_report(reporter=None), ReportStatus.INCOMPLETE, REPORT_MARKED_INCOMPLETE),
+        (
+            a_report(employee_type=EmployeeType.NON_ASN),
+            ReportStatus.OUT_OF_SCOPE,
+            CASE_FORWARDED_OUT_OF_SCOPE,
+        ),
+    ],
+)
+def test_a_report_that_joins_no_case_opens_a_numbered_case(
+    report: Report, status: ReportStatus, opening: str
+) -> None:
+    receipt, opened = decide(report)
+    assert (receipt.status, receipt.case_id, receipt.case_number, receipt.opens_case) == (
+        status,
+        "case-new",
+        "NTR-2024-000007",
+        True,
+    )
+    assert [e.event_type for e in receipt.events] == [REPORT_RECEIVED, opening]
+    assert receipt.events[1].rule_set == RULES.version
+    assert opened == ["opened"]
+
+
+def test_a_report_on_the_same_person_and_conduct_joins_without_using_a_number() -> None:
+    receipt, opened = decide(a_report(), JOIN)
+    assert (receipt.status, receipt.case_id, receipt.case_number) == (
+        ReportStatus.LINKED,
+        "case-old",
+        "NTR-2024-000001",
+    )
+    assert [e.event_type for e in receipt.events] == [REPORT_RECEIVED, REPORT_LINKED]
+    assert opened == []
+
+
+def test_an_incomplete_report_does_not_join_even_when_the_person_matches() -> None:
+    receipt, _ = decide(a_report(reporter=None), JOIN)
+    assert receipt.status is ReportStatus.INCOMPLETE
+
+
+def test_the_received_event_records_the_facts_and_their_valid_time() -> None:
+    report = a_report()
+    receipt, _ = decide(report)
+    received = receipt.events[0]
+    assert received.occurred_at == report.reported_at
+    assert received.payload["report"]["subject"]["nip"] == report.subject.nip
+    assert received.payload["report"]["alleged_violations"] == ["N2"]
+
+
+def test_case_numbers_are_zero_padded_per_year() -> None:
+    assert case_number(2024, 123) == "NTR-2024-000123"
