@@ -24,8 +24,9 @@ $(STAMP): pyproject.toml
 	@$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
+# `make run DEMO=1` also sends the five sample cases of domain.md §7 once the system is up.
 run: install
-	@$(BIN)/netra run
+	@NETRA_DEMO=$(DEMO) $(BIN)/netra run
 
 test: install
 	@$(BIN)/pytest -q --durations=10

@@ -7,6 +7,7 @@ netra kafka start | stop | topics   (the local broker, and topic creation)
 netra relay intake | consumer intake
 netra inbox parked intake | inbox release intake ID --by NAME --reason TEXT
 netra audit verify
+netra demo load [--url URL]         (the five sample cases of domain.md §7, over HTTP)
 netra run                           (what `make run` calls)
 """
 
@@ -288,6 +289,26 @@ def _report_json(report: Any) -> dict[str, Any]:
         "head_log_hash": report.head_log_hash,
         "flaws": [flaw.__dict__ for flaw in report.flaws],
     }
+
+
+# --- demo data ------------------------------------------------------------------------------
+
+
+@main.group()
+def demo() -> None:
+    """Sample data for trying Netra out."""
+
+
+@demo.command("load")
+@click.option("--url", default="http://127.0.0.1:8001", show_default=True, help="the intake service")
+def demo_load(url: str) -> None:
+    """Send the five sample cases of domain.md §7 through the partner API, one token per agency."""
+    from netra.demo import load_demo, summary_line
+
+    results = load_demo(url, _registry())
+    for result in results:
+        click.echo(summary_line(result))
+    sys.exit(0 if all(200 <= r["http_status"] < 300 for r in results) else 1)
 
 
 @main.command()

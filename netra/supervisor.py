@@ -94,6 +94,8 @@ def run_system(settings: Settings) -> int:
         for child in children:
             child.start()
         _wait_ready(stop)
+        if os.environ.get("NETRA_DEMO") == "1":
+            _load_demo(settings)
         _print_summary(settings)
         _supervise(children, stop)
         return 0
@@ -186,6 +188,27 @@ def _wait_ready(stop: threading.Event) -> None:
             stop.wait(0.5)
         else:
             say(f"{service} is not ready after 120 s: see its log")
+
+
+def _load_demo(settings: Settings) -> None:
+    # Imported here: the demo needs the token registry, which only this option uses.
+    from netra.demo import load_demo, summary_line
+    from shared.auth import TokenRegistry
+    from shared.clock import SystemClock
+    from shared.db import create_engine
+
+    engine = create_engine(settings.database_url("auth"), pool_size=1)
+    try:
+        results = load_demo(f"http://127.0.0.1:{PORTS['intake']}", TokenRegistry(engine, SystemClock()))
+    except OSError as exc:
+        # The demo is a convenience: a failure is reported, and the system keeps running.
+        say(f"demo data not loaded: {exc}")
+        return
+    finally:
+        engine.dispose()
+    say("demo data loaded (domain.md §7):")
+    for result in results:
+        print(f"  {summary_line(result)}", flush=True)
 
 
 def _print_summary(settings: Settings) -> None:
