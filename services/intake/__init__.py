@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Flask
 
-from services.intake import api, cases_api
+from services.intake import api, cases_api, webhook_api
 from services.intake.rules import load_rule_book
 from shared.clock import Clock
 from shared.config import Settings
@@ -26,7 +26,7 @@ SERVICE = "intake"
 
 def create_app(config: Settings | Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
     """The intake app: settings from the environment, or ``config`` (Settings or overrides)."""
-    app = build_app(SERVICE, settings_from(config), [api.blp, cases_api.blp], clock=clock)
+    app = build_app(SERVICE, settings_from(config), [api.blp, cases_api.blp, webhook_api.blp], clock=clock)
     # Loaded once: a rule file that does not validate stops the service at start, not mid-request.
     app.extensions["intake"] = api.IntakeRules(rules=load_rule_book(), calendar=WorkingCalendar())
     return app
