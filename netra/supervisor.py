@@ -170,6 +170,16 @@ def _children(settings: Settings, env: dict[str, str]) -> list[Child]:
                 True,
             ),
         ]
+    # Intake also delivers partners' webhooks from its durable queue.
+    children.append(
+        Child(
+            "intake-webhooks",
+            [python, "-m", "services.intake.webhook_worker"],
+            env,
+            logs / "intake-webhooks.log",
+            True,
+        )
+    )
     return children
 
 

@@ -1,14 +1,13 @@
-"""What the intake service consumes and how it reacts (partner-facing stage from adjudication and sanctions events).
-
-The dispatch table is empty until the intake workflow is built: every consumed event is still
-recorded in the inbox, so nothing is lost and nothing will be handled twice once it fills.
-"""
+"""What the intake service consumes and how it reacts: the partner-facing stage of a case
+from adjudication and sanctions events (services.intake.stages). Every other consumed event
+is still recorded in the inbox, so nothing is lost and nothing is handled twice."""
 
 from __future__ import annotations
 
+from services.intake.stages import STAGE_OF, on_stage_event
 from shared.inbox import Handler
 from shared.processes import ServiceWiring
 
-HANDLERS: dict[str, Handler] = {}
+HANDLERS: dict[str, Handler] = dict.fromkeys(STAGE_OF, on_stage_event)
 
 WIRING = ServiceWiring(name="intake", consumes=("adjudication", "sanctions"), handlers=HANDLERS)
