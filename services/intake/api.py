@@ -25,7 +25,14 @@ from services.intake.schemas import (
     flatten_errors,
     report_schema,
 )
-from services.intake.submissions import IdempotencyConflict, SubmitReport, submit_report
+from services.intake.submissions import (
+    IdempotencyConflict,
+    NotSupplementable,
+    SubmitReport,
+    SupplementReport,
+    submit_report,
+    supplement_report,
+)
 from shared.auth import abort, current_identity, require_role
 from shared.runtime import runtime
 from shared.uow import SqlUnitOfWork
@@ -49,6 +56,14 @@ def intake_rules() -> IntakeRules:
     found = current_app.extensions["intake"]
     assert isinstance(found, IntakeRules)
     return found
+
+
+def _channel() -> Channel:
+    """The channel the calling partner's token names (reports are judged by channel)."""
+    channel = current_identity().channel
+    if channel is None:
+        abort(403, message="this partner token names no channel; ask for a new one")
+    return Channel(channel)
 
 
 @blp.route("/reports", methods=["POST"])
@@ -88,11 +103,9 @@ def post_report() -> Response:
     except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, and over-long integers
         abort(400, message=f"malformed JSON: {exc}")
     identity = current_identity()
-    if identity.channel is None:
-        abort(403, message="this partner token names no channel; ask for a new one")
     rt = runtime()
     try:
-        report = report_schema(now=rt.clock.now(), channel=Channel(identity.channel)).load(data)
+        report = report_schema(now=rt.clock.now(), channel=_channel()).load(data)
     except ValidationError as exc:
         abort(422, errors=flatten_errors(exc.messages))
     deps = intake_rules()
@@ -117,3 +130,40 @@ def get_report(report_id: uuid.UUID) -> dict[str, Any]:
     if view is None:
         abort(404, message=f"no report {report_id} among your agency's reports")
     return view
+
+
+@blp.route("/reports/<uuid:report_id>/supplements", methods=["POST"])
+@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": {"type": "object"}}}})
+@blp.response(
+    200, ReportCreatedSchema, description="The report with the supplement: REGISTERED, or still INCOMPLETE"
+)
+@blp.alt_response(404, description="No such report among yours")
+@blp.alt_response(409, description="The report is not INCOMPLETE")
+@blp.alt_response(422, description="The completed report is invalid: {errors: {field.path: [messages]}}")
+@require_role("partner")
+def post_supplement(report_id: uuid.UUID) -> Response:
+    """Complete an INCOMPLETE report with the fields it lacks (any fields of the report body;
+    objects are merged, other values replaced). The completed report is validated whole."""
+    if not request.is_json:
+        abort(415, message="send the supplement as application/json")
+    try:
+        supplied = json.loads(request.get_data())
+    except ValueError as exc:
+        abort(400, message=f"malformed JSON: {exc}")
+    if not isinstance(supplied, dict):
+        abort(422, errors={"body": ["a supplement is a JSON object of report fields"]})
+    identity = current_identity()
+    rt, deps = runtime(), intake_rules()
+    schema = report_schema(now=rt.clock.now(), channel=_channel())
+    command = SupplementReport(partner=identity.id, report_id=report_id, supplied=supplied)
+    try:
+        answer = supplement_report(
+            command, SqlUnitOfWork(rt.engine, rt.clock), deps.rules, deps.calendar, schema.load
+        )
+    except ValidationError as exc:
+        abort(422, errors=flatten_errors(exc.messages))
+    except NotSupplementable as exc:
+        abort(409, message=str(exc))
+    if answer is None:
+        abort(404, message=f"no report {report_id} among your agency's reports")
+    return make_response(jsonify(answer), 200)

@@ -25,6 +25,7 @@ CASE_REGISTERED = "intake.case_registered"
 REPORT_LINKED = "intake.report_linked"
 REPORT_MARKED_INCOMPLETE = "intake.report_marked_incomplete"
 CASE_FORWARDED_OUT_OF_SCOPE = "intake.case_forwarded_out_of_scope"
+REPORT_SUPPLEMENTED = "intake.report_supplemented"
 
 
 class ReportStatus(enum.StrEnum):
@@ -155,3 +156,30 @@ def report_record(report: Report) -> dict[str, Any]:
 
 def _iso(value: Any) -> str | None:
     return None if value is None else str(value.isoformat())
+
+
+def supplement(
+    *, report_id: str, case_number: str, supplied: dict[str, Any], assessment: Assessment, at: datetime
+) -> tuple[ReportStatus, tuple[NewEvent, ...]]:
+    """Decide what a supplement to an INCOMPLETE report does: record what was supplied and,
+    when the report now holds everything the law asks, register its case."""
+    supplemented = NewEvent(
+        REPORT_SUPPLEMENTED,
+        {"report_id": report_id, "supplied": supplied, "assessment": assessment.to_record()},
+        occurred_at=at,
+        rule_set=assessment.rule_set,
+    )
+    if assessment.status is not AdmissibilityStatus.REGISTERED:
+        return ReportStatus.INCOMPLETE, (supplemented,)
+    registered = NewEvent(
+        CASE_REGISTERED,
+        {
+            "report_id": report_id,
+            "case_number": case_number,
+            "late": assessment.late,
+            "assessment": assessment.to_record(),
+        },
+        occurred_at=at,
+        rule_set=assessment.rule_set,
+    )
+    return ReportStatus.REGISTERED, (supplemented, registered)

@@ -96,15 +96,18 @@ def record_receipt(
     report_id: str,
     partner: str,
     received_at: datetime,
+    body: dict[str, Any],
 ) -> None:
-    """Project a receipt: the report row, and the case opened or widened."""
+    """Project a receipt: the report row (with the body a supplement completes), and the
+    case opened or widened."""
     facts = LinkFacts.of(report, partner)
     conn.execute(
         sa.text(
-            "INSERT INTO intake_reports (report_id, partner, case_id, status, late, received_at) "
-            "VALUES (:r, :p, :c, :s, :l, :at)"
+            "INSERT INTO intake_reports (report_id, partner, case_id, status, late, received_at, body) "
+            "VALUES (:r, :p, :c, :s, :l, :at, CAST(:body AS json))"
         ),
         {
+            "body": _json(body),
             "r": uuid.UUID(report_id),
             "p": partner,
             "c": uuid.UUID(receipt.case_id),
@@ -162,6 +165,25 @@ def _widen_case(conn: sa.Connection, case_id: str, facts: LinkFacts) -> None:
             "end": facts.period.end,
             "source": _json([[facts.source.partner, facts.source.ref]]) if facts.source else None,
         },
+    )
+
+
+def report_for_supplement(conn: sa.Connection, report_id: uuid.UUID, partner: str) -> Any:
+    """The partner's report row with its case number, locked for the supplement, or None."""
+    return conn.execute(
+        sa.text(
+            "SELECT r.*, c.case_number FROM intake_reports r JOIN intake_cases c USING (case_id) "
+            "WHERE r.report_id = :r AND r.partner = :p FOR UPDATE OF r"
+        ),
+        {"r": report_id, "p": partner},
+    ).first()
+
+
+def record_supplement(conn: sa.Connection, report_id: uuid.UUID, status: str, body: dict[str, Any]) -> None:
+    """The report's new status and completed body."""
+    conn.execute(
+        sa.text("UPDATE intake_reports SET status = :s, body = CAST(:b AS json) WHERE report_id = :r"),
+        {"s": status, "b": _json(body), "r": report_id},
     )
 
 

@@ -4,7 +4,9 @@ the case's events and the read models, in one transaction."""
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +16,7 @@ import sqlalchemy as sa
 
 from services.intake import projections
 from services.intake.admissibility import Assessment, assess
-from services.intake.domain import Receipt, ReportStatus, case_number, receive
+from services.intake.domain import Receipt, ReportStatus, case_number, receive, supplement
 from services.intake.linking import LinkFacts, decide_link
 from services.intake.report import Report
 from services.intake.rules import RuleBook
@@ -71,7 +73,13 @@ def submit_report(
         assessment = assess(cmd.report, rules.in_force(cmd.report.known_at), calendar)
         receipt = _decide(conn, cmd, report_id, received_at, assessment)
         projections.record_receipt(
-            conn, receipt, cmd.report, report_id=report_id, partner=cmd.partner, received_at=received_at
+            conn,
+            receipt,
+            cmd.report,
+            report_id=report_id,
+            partner=cmd.partner,
+            received_at=received_at,
+            body=json.loads(cmd.body),
         )
         response = _response(receipt, report_id, received_at, assessment)
         projections.store_response(conn, cmd.partner, cmd.idempotency_key, response)
@@ -124,3 +132,82 @@ def _response(
     if receipt.status is ReportStatus.OUT_OF_SCOPE and assessment.forwarded_to is not None:
         response["forwarded_to"] = assessment.forwarded_to.agency or assessment.forwarded_to.to.value
     return response
+
+
+class NotSupplementable(Exception):
+    """The report is not INCOMPLETE: nothing to supplement (answered 409)."""
+
+
+@dataclass(frozen=True)
+class SupplementReport:
+    """A partner completes its INCOMPLETE report with the fields the law asks for."""
+
+    partner: str
+    report_id: uuid.UUID
+    supplied: dict[str, Any]
+
+
+def merged_body(original: dict[str, Any], supplied: dict[str, Any]) -> dict[str, Any]:
+    """The original request body with the supplied fields laid over it, object by object."""
+    merged = dict(original)
+    for key, value in supplied.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merged_body(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def supplement_report(
+    cmd: SupplementReport,
+    uow: SqlUnitOfWork,
+    rules: RuleBook,
+    calendar: WorkingCalendar,
+    load: Callable[[dict[str, Any]], Report],
+) -> dict[str, Any] | None:
+    """Apply a supplement; the report's new answer, or None when the partner has no such report.
+
+    ``load`` validates the merged body (raising the schema's ValidationError), so a
+    supplement can never leave a report the partner could not have sent whole.
+    """
+    with uow:
+        conn = uow.connection
+        row = projections.report_for_supplement(conn, cmd.report_id, cmd.partner)
+        if row is None:
+            return None
+        if row.status != ReportStatus.INCOMPLETE.value:
+            raise NotSupplementable(
+                f"report {cmd.report_id} is {row.status}: only an INCOMPLETE report takes a supplement"
+            )
+        body = merged_body(row.body, cmd.supplied)
+        report = load(body)
+        assessment = assess(report, rules.in_force(report.known_at), calendar)
+        at = uow.clock.now()
+        status, events = supplement(
+            report_id=str(cmd.report_id),
+            case_number=row.case_number,
+            supplied=cmd.supplied,
+            assessment=assessment,
+            at=at,
+        )
+        projections.record_supplement(conn, cmd.report_id, status.value, body)
+        case_id = str(row.case_id)
+        uow.events.append(
+            case_id,
+            list(events),
+            expected_version=len(uow.events.load(case_id)),
+            context=Context(Actor(cmd.partner, "partner"), correlation_id=str(cmd.report_id)),
+        )
+        uow.commit()
+    answer: dict[str, Any] = {
+        "report_id": str(cmd.report_id),
+        "case_id": case_id,
+        "case_number": row.case_number,
+        "status": status.value,
+        "received_at": row.received_at.isoformat(),
+        "late": row.late,
+        "links": {"self": f"/v1/reports/{cmd.report_id}", "case": f"/v1/cases/{case_id}"},
+    }
+    if status is ReportStatus.INCOMPLETE:
+        answer["missing"] = list(assessment.missing)
+    return answer

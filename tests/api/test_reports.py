@@ -281,3 +281,52 @@ def test_staff_read_one_case_and_its_hash_chained_events(
     assert envelopes[1]["prev_hash"] == envelopes[0]["hash"]
     missing = "00000000-0000-0000-0000-000000000000"
     assert client.get(f"/v1/cases/{missing}", headers=staff).status_code == 404
+
+
+def incomplete_body() -> dict[str, Any]:
+    body = copy.deepcopy(BODY)
+    del body["reporter"]["address"]  # a Bawaslu laporan must name the reporter's address
+    return body
+
+
+def test_an_incomplete_report_is_completed_by_a_supplement_and_registered(
+    intake: Flask, partner: dict[str, str]
+) -> None:
+    client = intake.test_client()
+    created = body_of(post(client, partner, incomplete_body()))
+    assert created["status"] == "INCOMPLETE"
+    assert created["missing"] == ["reporter.address"]
+    url = f"/v1/reports/{created['report_id']}/supplements"
+    completed = client.post(url, json={"reporter": {"address": "Jl. Contoh 1, Tabanan"}}, headers=partner)
+    assert completed.status_code == 200, completed.get_json()
+    assert (body_of(completed)["status"], body_of(completed)["case_number"]) == (
+        "REGISTERED",
+        created["case_number"],
+    )
+    kinds = [e["event_type"] for e in events_of(intake, created["case_id"])]
+    assert kinds == [
+        "intake.report_received",
+        "intake.report_marked_incomplete",
+        "intake.report_supplemented",
+        "intake.case_registered",
+    ]
+    assert (
+        body_of(client.get(f"/v1/reports/{created['report_id']}", headers=partner))["status"] == "REGISTERED"
+    )
+    again = client.post(url, json={"reporter": {"contact": "x"}}, headers=partner)
+    assert again.status_code == 409
+
+
+def test_a_supplement_is_refused_when_it_makes_the_report_invalid_or_is_not_ours(
+    intake: Flask, partner: dict[str, str], token_for: Callable[..., dict[str, str]]
+) -> None:
+    client = intake.test_client()
+    created = body_of(post(client, partner, incomplete_body()))
+    url = f"/v1/reports/{created['report_id']}/supplements"
+    invalid = client.post(url, json={"known_at": "2030-01-01"}, headers=partner)
+    assert invalid.status_code == 422 and "known_at" in body_of(invalid)["errors"]
+    assert (
+        client.post(url, json={"reporter": {"address": "x"}}, headers=token_for(agency="Other")).status_code
+        == 404
+    )
+    assert client.post(url, json=["not", "an", "object"], headers=partner).status_code == 422
