@@ -7,6 +7,8 @@ measured in the same run on the same PostgreSQL and Kafka (started here on free 
   relay     events per second from the store to Kafka, vs the raw kafka-python producer with
             the same message sizes and settings
   latency   append → consumer's inbox commit, p50/p99, at a steady 200 events/s
+  reports   reports accepted per second over HTTP through gunicorn, 16 clients, vs the trivial
+            /healthz on the same gunicorn configuration (bench.intake_http; --only intake)
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 
+from bench.intake_http import run_intake_http
 from shared.bus import ensure_topics, make_producer
 from shared.clock import SystemClock
 from shared.config import REPO_ROOT
@@ -293,6 +296,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=3000, help="events per append measurement")
     parser.add_argument("--relay-events", type=int, default=20000)
     parser.add_argument("--e2e-seconds", type=int, default=15)
+    parser.add_argument("--intake-reports", type=int, default=2000, help="reports POSTed over HTTP")
+    parser.add_argument("--only", choices=["intake"], help="run only this part")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="netra-bench-") as tmp:
         pg = EmbeddedPostgres(Path(tmp) / "pg")
@@ -301,7 +306,10 @@ def main() -> None:
         subprocess.run([str(KAFKA_SH), "start", str(kafka_dir), str(port), str(free_port())], check=True)
         bootstrap = f"127.0.0.1:{port}"
         try:
-            run_all(server, bootstrap, args)
+            if args.only == "intake":
+                run_intake_http(server, bootstrap, args.intake_reports)
+            else:
+                run_all(server, bootstrap, args)
         finally:
             subprocess.run([str(KAFKA_SH), "stop", str(kafka_dir)], check=False)
             pg.stop()
@@ -347,3 +355,4 @@ def run_all(server: str, bootstrap: str, args: Any) -> None:
     print(
         f"latency    append → inbox commit at 200 ev/s: p50 {p50:.0f} ms, p99 {p99:.0f} ms over {len(millis)} events (target p99 < 250 ms)"
     )
+    run_intake_http(server, bootstrap, args.intake_reports)
