@@ -18,18 +18,25 @@ from services.intake.report import Report
 RECEIVED = "RECEIVED"  # the first partner-facing stage of every case
 
 
-def next_case_number(conn: sa.Connection, year: int) -> int:
-    """The next sequence number of ``year``; the row lock serialises concurrent openings."""
-    return int(
-        conn.execute(
-            sa.text(
-                "INSERT INTO intake_case_numbers (year, last_number) VALUES (:y, 1) "
-                "ON CONFLICT (year) DO UPDATE SET last_number = intake_case_numbers.last_number + 1 "
-                "RETURNING last_number"
-            ),
-            {"y": year},
-        ).scalar_one()
-    )
+def next_case_number(engine: sa.Engine, year: int) -> int:
+    """The next number of ``year``, taken in its own short transaction.
+
+    Taken inside the registration's transaction, the year's row lock would make every
+    registration wait for the one before it to commit. Like a sequence, a number taken by a
+    registration that then fails is not reused: the gap is explained by the event log, where
+    no case carries that number.
+    """
+    with engine.begin() as own:
+        return int(
+            own.execute(
+                sa.text(
+                    "INSERT INTO intake_case_numbers (year, last_number) VALUES (:y, 1) "
+                    "ON CONFLICT (year) DO UPDATE SET last_number = intake_case_numbers.last_number + 1 "
+                    "RETURNING last_number"
+                ),
+                {"y": year},
+            ).scalar_one()
+        )
 
 
 def claim_idempotency_key(

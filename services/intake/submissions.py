@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from services.intake import projections
+from services.intake import projections, webhooks
 from services.intake.admissibility import Assessment, assess
 from services.intake.domain import Receipt, ReportStatus, case_number, receive, supplement
 from services.intake.linking import LinkFacts, decide_link
+from services.intake.projections import RECEIVED
 from services.intake.report import Report
 from services.intake.rules import RuleBook
 from shared.envelope import Actor, Context
@@ -84,11 +85,20 @@ def submit_report(
         response = _response(receipt, report_id, received_at, assessment)
         projections.store_response(conn, cmd.partner, cmd.idempotency_key, response)
         # Last: the append holds the service-log lock until the commit.
-        uow.events.append(
+        [received, *_] = uow.events.append(
             receipt.case_id,
             list(receipt.events),
             expected_version=len(uow.events.load(receipt.case_id)),
             context=Context(Actor(cmd.partner, "partner"), correlation_id=report_id),
+        )
+        # The partner's first stage notice: its report is RECEIVED on a case.
+        webhooks.enqueue_stage_change(
+            conn,
+            case_id=receipt.case_id,
+            stage=RECEIVED,
+            at=received_at,
+            event_id=received.event_id,
+            report_id=report_id,
         )
         uow.commit()
     return Submitted(response, replayed=False)
@@ -110,7 +120,10 @@ def _decide(
         received_at=received_at,
         assessment=assessment,
         link=link,
-        open_case=lambda: (str(uuid.uuid4()), case_number(year, projections.next_case_number(conn, year))),
+        open_case=lambda: (
+            str(uuid.uuid4()),
+            case_number(year, projections.next_case_number(conn.engine, year)),
+        ),
         joined_case_number=projections.case_number_of(conn, link.case_id) if link.case_id else None,
     )
 

@@ -85,9 +85,16 @@ def register_webhook(conn: sa.Connection, *, partner: str, url: str, secret: str
 
 
 def enqueue_stage_change(
-    conn: sa.Connection, *, case_id: str, stage: str, at: datetime, event_id: str
+    conn: sa.Connection,
+    *,
+    case_id: str,
+    stage: str,
+    at: datetime,
+    event_id: str,
+    report_id: str | None = None,
 ) -> int:
-    """Queue one webhook delivery per report of that case whose partner registered a webhook; return how many.
+    """Queue one webhook delivery per report of that case whose partner registered a webhook
+    (only ``report_id``'s, when given: a new report entering RECEIVED); return how many.
 
     Call it in the transaction that records the stage change. A re-processed event queues
     nothing new: ``(partner, report_id, event_id)`` is unique and conflicts are skipped.
@@ -96,9 +103,11 @@ def enqueue_stage_change(
         sa.text(
             "SELECT r.report_id, r.partner FROM intake_reports r "
             "JOIN webhooks w ON w.partner = r.partner "
-            "WHERE r.case_id = CAST(:case_id AS uuid) ORDER BY r.received_at, r.report_id"
+            "WHERE r.case_id = CAST(:case_id AS uuid) "
+            "AND (CAST(:report_id AS uuid) IS NULL OR r.report_id = CAST(:report_id AS uuid)) "
+            "ORDER BY r.received_at, r.report_id"
         ),
-        {"case_id": str(case_id)},
+        {"case_id": str(case_id), "report_id": report_id},
     ).all()
     queued = 0
     for report_id, partner in targets:

@@ -330,3 +330,24 @@ def test_a_supplement_is_refused_when_it_makes_the_report_invalid_or_is_not_ours
         == 404
     )
     assert client.post(url, json=["not", "an", "object"], headers=partner).status_code == 422
+
+
+def test_a_partner_with_a_webhook_is_told_its_report_was_received(
+    intake: Flask, partner: dict[str, str], token_for: Callable[..., dict[str, str]]
+) -> None:
+    client = intake.test_client()
+    hook = {"url": "http://127.0.0.1:9/hook", "secret": "s" * 24}
+    assert client.put("/v1/webhook", json=hook, headers=partner).status_code == 200
+    first = body_of(post(client, partner, BODY))
+    other = token_for(agency="Inspektorat Provinsi Bali", channel="INSPEKTORAT")
+    assert client.put("/v1/webhook", json=hook, headers=other).status_code == 200
+    linked = body_of(post(client, other, {**BODY, "source_ref": "INSP-1"}, key="other-1"))
+    assert linked["status"] == "LINKED"
+    with runtime(intake).engine.connect() as conn:
+        queued = conn.execute(
+            sa.text("SELECT partner, report_id, stage FROM webhook_deliveries ORDER BY id")
+        ).all()
+    assert [(q.partner, str(q.report_id), q.stage) for q in queued] == [
+        ("Bawaslu Kab. Tabanan", first["report_id"], "RECEIVED"),
+        ("Inspektorat Provinsi Bali", linked["report_id"], "RECEIVED"),  # only the new report's partner
+    ]
