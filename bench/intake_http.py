@@ -30,6 +30,7 @@ from typing import Any
 
 import psutil
 
+from services.intake.examples import CONTRACT_EXAMPLE
 from shared.auth import TokenRegistry
 from shared.clock import SystemClock
 from shared.db import create_engine, ensure_database, migrate
@@ -38,33 +39,9 @@ from shared.pg_embedded import free_port
 CLIENTS = 16
 TARGET = 0.40
 
-# A Bawaslu laporan with everything the law asks for (tests/api/test_reports.py BODY);
-# only the subject's NIP changes from one request to the next.
-REPORT: dict[str, Any] = {
-    "source_ref": "bench",
-    "election": {"type": "PILKADA_BUP", "year": 2024, "candidate_determination_date": "2024-09-22"},
-    "subject": {
-        "employee_type": "PNS",
-        "nip": None,
-        "name": "I Made Contoh",
-        "position": "Kepala Bidang Pendapatan",
-        "position_kind": "ADMINISTRATOR",
-        "agency": "Pemerintah Provinsi Bali",
-        "agency_level": "PROVINCIAL",
-        "work_unit": "UPTD Samsat Tabanan",
-    },
-    "incident": {
-        "date": "2024-10-08",
-        "province": "Bali",
-        "regency": "Tabanan",
-        "description": "Shared and commented on a candidate pair's campaign post.",
-    },
-    "known_at": "2024-10-08",
-    "reported_at": "2024-10-10T10:30:00+08:00",
-    "alleged_violations": ["N2"],
-    "evidence": [],
-    "reporter": {"name": "Ni Luh Contoh", "address": "Tabanan", "confidential": True},
-}
+# The contract's example: a Bawaslu laporan with everything the law asks for; the subject's
+# NIP and the source_ref change from one request to the next.
+REPORT: dict[str, Any] = {**CONTRACT_EXAMPLE, "source_ref": "bench"}
 
 
 @dataclass(frozen=True)

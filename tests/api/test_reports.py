@@ -14,41 +14,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from services.intake import create_app
+from services.intake.examples import CONTRACT_EXAMPLE
 from shared.auth import TokenRegistry
 from shared.clock import ManualClock
 from shared.config import Settings
 from shared.runtime import runtime
 
-BODY: dict[str, Any] = {
-    "source_ref": "023/LP/PB/Kab/17.03/X/2024",
-    "election": {"type": "PILKADA_BUP", "year": 2024, "candidate_determination_date": "2024-09-22"},
-    "subject": {
-        "employee_type": "PNS",
-        "nip": "198503122010011004",
-        "name": "I Made Contoh",
-        "position": "Kepala Bidang Pendapatan",
-        "position_kind": "ADMINISTRATOR",
-        "agency": "Pemerintah Provinsi Bali",
-        "agency_level": "PROVINCIAL",
-        "work_unit": "UPTD Samsat Tabanan",
-    },
-    "incident": {
-        "date": "2024-10-08",
-        "province": "Bali",
-        "regency": "Tabanan",
-        "description": "Shared and commented on a candidate pair's campaign post.",
-    },
-    "known_at": "2024-10-08",
-    "reported_at": "2024-10-10T10:30:00+08:00",
-    "alleged_violations": ["N2"],
-    "evidence": [],
-    "reporter": {
-        "name": "Ni Luh Contoh",
-        "address": "Tabanan",
-        "contact": "+62 361 000",
-        "confidential": True,
-    },
-}
+BODY: dict[str, Any] = copy.deepcopy(CONTRACT_EXAMPLE)
 
 
 @pytest.fixture

@@ -4,13 +4,8 @@ sanctions event changes the stage the reporting partner sees."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -25,30 +20,15 @@ from shared.runtime import runtime
 from shared.uow import SqlUnitOfWork
 from tests.api.test_reports import BODY
 from tests.support.kafka import read_topic
+from tests.support.processes import service_processes
 
 
 @pytest.fixture
 def system(settings: Settings) -> Iterator[Settings]:
     """Intake's relay and consumer and sanctions' relay, as `make run` starts them."""
-    prefixed = replace(settings, topic_prefix=f"ik{uuid.uuid4().hex[:6]}.")
-    env = {
-        **os.environ,
-        **{f"{name.upper()}_DATABASE_URL": url for name, url in prefixed.database_urls.items()},
-        "KAFKA_BOOTSTRAP_SERVERS": prefixed.kafka_bootstrap,
-        "NETRA_TOPIC_PREFIX": prefixed.topic_prefix,
-        "NETRA_TOPIC_PARTITIONS": "3",
-    }
     modules = ["services.intake.relay", "services.intake.consumer", "services.sanctions.relay"]
-    processes = [
-        subprocess.Popen([sys.executable, "-m", m], env=env, stderr=subprocess.DEVNULL) for m in modules
-    ]
-    try:
-        yield prefixed
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(30)
+    with service_processes(settings, modules, prefix="ik") as running:
+        yield running
 
 
 @pytest.fixture

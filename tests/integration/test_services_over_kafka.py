@@ -3,13 +3,8 @@ to another's inbox over the real Kafka, and nothing else reaches it."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
@@ -19,34 +14,19 @@ from shared.config import Settings
 from shared.db import create_engine
 from shared.uow import SqlUnitOfWork
 from tests.support.events import context, event
+from tests.support.processes import service_processes
 
 
 @pytest.fixture
 def system(settings: Settings) -> Iterator[Settings]:
     """Every service's relay and consumer, as `make run` starts them, on fresh topics."""
-    prefixed = replace(settings, topic_prefix=f"e2e{uuid.uuid4().hex[:6]}.")
-    env = {
-        **os.environ,
-        **{f"{name.upper()}_DATABASE_URL": url for name, url in prefixed.database_urls.items()},
-        "KAFKA_BOOTSTRAP_SERVERS": prefixed.kafka_bootstrap,
-        "NETRA_TOPIC_PREFIX": prefixed.topic_prefix,
-        "NETRA_TOPIC_PARTITIONS": "3",
-    }
     modules = [
         f"services.{s}.{kind}"
         for s in ("intake", "adjudication", "sanctions")
         for kind in ("relay", "consumer")
     ]
-    processes = [
-        subprocess.Popen([sys.executable, "-m", m], env=env, stderr=subprocess.DEVNULL) for m in modules
-    ]
-    try:
-        yield prefixed
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            assert process.wait(30) == 0, "every process stops cleanly on SIGTERM"
+    with service_processes(settings, modules, prefix="e2e") as running:
+        yield running
 
 
 def inbox_of(settings: Settings, service: str) -> dict[str, str]:
