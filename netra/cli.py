@@ -22,6 +22,7 @@ from typing import Any
 
 import click
 
+from netra.demo import DEFAULT_URL
 from shared.config import REPO_ROOT, SERVICES, Settings
 from shared.processes import ServiceWiring
 
@@ -300,7 +301,7 @@ def demo() -> None:
 
 
 @demo.command("load")
-@click.option("--url", default="http://127.0.0.1:8001", show_default=True, help="the intake service")
+@click.option("--url", default=DEFAULT_URL, show_default=True, help="the intake service")
 def demo_load(url: str) -> None:
     """Send the five sample cases of domain.md §7 through the partner API, one token per agency."""
     from netra.demo import load_demo, summary_line

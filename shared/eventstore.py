@@ -241,8 +241,3 @@ class InMemoryEventStore:
     def read_all(self, after_position: int = 0, limit: int = 1000) -> list[Recorded]:
         with self._lock:
             return self._log[after_position : after_position + limit]
-
-
-def envelope_json(envelope: Envelope) -> dict[str, object]:
-    """The envelope as a plain dict, for API responses."""
-    return json.loads(envelope.to_bytes())

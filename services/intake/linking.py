@@ -79,10 +79,6 @@ class Period:
         slack = timedelta(days=slack_days)
         return self.start - slack <= other.end and other.start <= self.end + slack
 
-    def span(self, other: Period) -> Period:
-        """The smallest period covering both (a case's period grows as reports join)."""
-        return Period(min(self.start, other.start), max(self.end, other.end))
-
     def __str__(self) -> str:
         return f"{self.start.isoformat()}..{self.end.isoformat()}"
 
