@@ -6,7 +6,7 @@ netra pg start | stop               (the embedded PostgreSQL of `make run`)
 netra kafka start | stop | topics   (the local broker, and topic creation)
 netra relay intake | consumer intake
 netra inbox parked intake | inbox release intake ID --by NAME --reason TEXT
-netra audit verify
+netra audit verify | replay | history CASE | export CASE --out F | verify-bundle F
 netra demo load [--url URL]         (the five sample cases of domain.md §7, over HTTP)
 netra run                           (what `make run` calls)
 """
@@ -22,6 +22,7 @@ from typing import Any
 
 import click
 
+from netra.audit.cli import audit as audit_commands
 from netra.demo import DEFAULT_URL
 from shared.config import REPO_ROOT, SERVICES, Settings
 from shared.processes import ServiceWiring
@@ -249,47 +250,8 @@ def inbox_release(service: str, parked_id: int, by: str, reason: str) -> None:
 
 # --- audit ----------------------------------------------------------------------------------
 
-
-@main.group()
-def audit() -> None:
-    """Prove the history was never altered."""
-
-
-@audit.command("verify")
-@click.option("--json", "as_json", is_flag=True, help="machine-readable report")
-def audit_verify(as_json: bool) -> None:
-    """Check both hash chains of every service's store; exit 1 on any flaw."""
-    from shared.db import create_engine
-    from shared.verify import verify_store
-
-    reports = {}
-    for service in SERVICES:
-        engine = create_engine(settings().database_url(service), pool_size=1)
-        reports[service] = verify_store(engine)
-        engine.dispose()
-    if as_json:
-        click.echo(json.dumps({s: _report_json(r) for s, r in reports.items()}, indent=2))
-    else:
-        for service, report in reports.items():
-            state = "ok" if report.ok else f"{len(report.flaws)} FLAWS"
-            click.echo(
-                f"{service}: {report.events} events in {report.streams} cases, "
-                f"head position {report.head_position} log hash {report.head_log_hash[:16]}… {state}"
-            )
-            for flaw in report.flaws:
-                click.echo(f"  - {flaw}")
-    sys.exit(0 if all(r.ok for r in reports.values()) else 1)
-
-
-def _report_json(report: Any) -> dict[str, Any]:
-    return {
-        "ok": report.ok,
-        "events": report.events,
-        "cases": report.streams,
-        "head_position": report.head_position,
-        "head_log_hash": report.head_log_hash,
-        "flaws": [flaw.__dict__ for flaw in report.flaws],
-    }
+# verify, replay, history, export and verify-bundle: netra/audit/cli.py.
+main.add_command(audit_commands)
 
 
 # --- demo data ------------------------------------------------------------------------------

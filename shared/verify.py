@@ -7,12 +7,16 @@ not of events) and checks, for every row:
   * positions are contiguous from 1 (a deleted row leaves a gap);
   * the service-log chain links to the previous row (deletion, reordering, insertion);
   * the case chain: versions 1, 2, 3 … per case and ``prev_hash`` = the previous event's hash.
-Every flaw names the position, event id, case and version it was found at.
+Every flaw names the position, event id, case, version and type it was found at.
+
+``netra.audit.verify`` builds on this with the Kafka comparison and the causation check: it
+passes an ``observe`` callback that sees every row with its parsed envelope, so the stored
+bytes are read and parsed once for all checks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,10 +35,15 @@ class Flaw:
     stream_id: str
     stream_version: int | None
     problem: str
+    event_type: str | None = None
 
     def __str__(self) -> str:
         version = "?" if self.stream_version is None else self.stream_version
-        return f"position {self.position}, event {self.event_id} (case {self.stream_id} v{version}): {self.problem}"
+        kind = f" {self.event_type}" if self.event_type else ""
+        return (
+            f"position {self.position}, event {self.event_id} (case {self.stream_id} v{version}{kind}): "
+            f"{self.problem}"
+        )
 
 
 @dataclass
@@ -52,38 +61,56 @@ class Report:
         return not self.flaws
 
 
-def verify_rows(rows: Iterable[Any]) -> Report:
-    """Verify rows of ``events`` given in position order."""
+# Sees each row and its envelope (None when the stored bytes do not parse).
+Observer = Callable[[Any, Envelope | None], None]
+
+
+def verify_rows(rows: Iterable[Any], observe: Observer | None = None) -> Report:
+    """Verify rows of ``events`` given in position order; ``observe`` sees each one."""
     report = Report()
     streams: dict[str, tuple[int, str]] = {}
     expected_position, log_prev = 1, GENESIS_HASH
     for row in rows:
         report.events += 1
-        flaws = list(_row_flaws(row, expected_position, log_prev, streams))
-        report.flaws.extend(flaws)
+        envelope = _parse(row)
+        report.flaws.extend(_row_flaws(row, envelope, expected_position, log_prev, streams))
+        if observe is not None:
+            observe(row, envelope)
         expected_position, log_prev = row.position + 1, row.log_hash
         report.head_position, report.head_log_hash = row.position, row.log_hash
     report.streams = len(streams)
     return report
 
 
-def verify_store(engine: sa.Engine, batch: int = 2000) -> Report:
+def verify_store(engine: sa.Engine, batch: int = 2000, observe: Observer | None = None) -> Report:
     """Verify one service database's whole log, streaming it in batches."""
-    return verify_rows(_stream_rows(engine, batch))
+    return verify_rows(stream_rows(engine, batch), observe)
 
 
-def _stream_rows(engine: sa.Engine, batch: int) -> Iterator[Any]:
+def stream_rows(engine: sa.Engine, batch: int = 2000) -> Iterator[Any]:
+    """Every row of ``events`` in position order, fetched ``batch`` at a time (flat memory)."""
     query = sa.select(events).order_by(events.c.position)
     with engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
         yield from result
 
 
+def _parse(row: Any) -> Envelope | None:
+    try:
+        return Envelope.from_bytes(row.envelope.encode())
+    except EnvelopeError:
+        return None
+
+
 def _row_flaws(
-    row: Any, expected_position: int, log_prev: str, streams: dict[str, tuple[int, str]]
+    row: Any,
+    envelope: Envelope | None,
+    expected_position: int,
+    log_prev: str,
+    streams: dict[str, tuple[int, str]],
 ) -> Iterator[Flaw]:
     def flaw(problem: str, version: int | None = row.stream_version) -> Flaw:
-        return Flaw(row.position, str(row.event_id), row.stream_id, version, problem)
+        return Flaw(row.position, str(row.event_id), row.stream_id, version, problem, row.event_type)
 
     if row.position != expected_position:
         yield flaw(f"positions {expected_position}..{row.position - 1} are missing: events were deleted")
@@ -91,10 +118,11 @@ def _row_flaws(
         yield flaw("service log chain broken: it does not link to the previous event in the log")
     if row.log_hash != log_link(row.log_prev_hash, row.hash):
         yield flaw("service log hash does not match: the row's hashes were altered")
-    try:
-        envelope = Envelope.from_bytes(row.envelope.encode())
-    except EnvelopeError as exc:
-        yield flaw(f"stored envelope is unreadable: {exc}")
+    if envelope is None:
+        try:
+            Envelope.from_bytes(row.envelope.encode())
+        except EnvelopeError as exc:
+            yield flaw(f"stored envelope is unreadable: {exc}")
         return
     if envelope.computed_hash() != envelope.hash:
         yield flaw("hash does not match the event's content: the event was edited after it was recorded")
