@@ -7,6 +7,8 @@ What every service gets here, so no service does it differently:
   - ``/healthz``, ``/readyz`` and ``/metrics`` (shared.ops);
   - JSON error bodies for every error, in flask-smorest's shape
     ``{"code", "status", "message", "errors"?}``: never an HTML page or a stack trace;
+    invalid input is always ``{"errors": {"dotted.path": [messages]}}`` (shared.validation),
+    and the domain's refusals (shared.refusals) answer 409, 412 or 422 (shared.commands);
   - a request id on every response (``X-Request-Id``) and in the log lines about it.
 """
 
@@ -28,11 +30,14 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from shared import metrics, ops
 from shared.auth import SECURITY_SCHEME, TokenRegistry
 from shared.clock import Clock, SystemClock
+from shared.commands import illegal_transition, rule_violation, stale_version
 from shared.config import Settings
 from shared.db import create_engine, prepare_database
 from shared.eventstore import ConcurrencyError
 from shared.logs import configure_logging
+from shared.refusals import IllegalTransition, RuleViolation, RuleViolations, StaleVersion
 from shared.runtime import EXTENSION, Runtime
+from shared.validation import flatten_located_errors
 
 log = logging.getLogger("netra.http")
 
@@ -50,6 +55,11 @@ class NetraApi(Api):
         """flask-smorest's JSON error, with werkzeug's description when no message was given
         and werkzeug's own headers (a 405 must say ``Allow``) kept."""
         payload, code, headers = super().handle_http_exception(error)
+        if code == 422 and isinstance(payload.get("errors"), Mapping):
+            # webargs keys errors by location ({"json": {...}, "query": {...}}); every answer
+            # uses the one flat shape partner-api.md promises.
+            payload["errors"] = flatten_located_errors(payload["errors"])
+            payload.setdefault("message", "invalid input: " + ", ".join(sorted(payload["errors"])))
         if "message" not in payload and error.description:
             payload["message"] = error.description
         own = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
@@ -117,6 +127,10 @@ def build_app(
     app.before_request(_reject_large_body)
     app.after_request(_send_request_id)
     app.register_error_handler(ConcurrencyError, _conflict)
+    app.register_error_handler(IllegalTransition, illegal_transition)
+    app.register_error_handler(StaleVersion, stale_version)
+    app.register_error_handler(RuleViolation, rule_violation)
+    app.register_error_handler(RuleViolations, rule_violation)
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(Exception, _internal_error)
 

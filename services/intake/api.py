@@ -22,7 +22,6 @@ from services.intake.schemas import (
     ReportCreatedSchema,
     ReportRequestSchema,
     ReportStatusSchema,
-    flatten_errors,
     report_schema,
 )
 from services.intake.submissions import (
@@ -36,6 +35,7 @@ from services.intake.submissions import (
 from shared.auth import abort, current_identity, require_role
 from shared.runtime import runtime
 from shared.uow import SqlUnitOfWork
+from shared.validation import flatten_errors
 from shared.workdays import WorkingCalendar
 
 IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,128}")

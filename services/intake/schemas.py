@@ -3,8 +3,8 @@
 ``ReportRequestSchema`` turns a ``POST /v1/reports`` body into a validated ``Report``. Loading
 either returns a ``Report`` or raises ``marshmallow.ValidationError`` naming every bad field by
 its path, for any JSON value whatsoever: that is what lets the API promise "never a 500".
-``flatten_errors`` turns marshmallow's nested error dict into the contract's 422 shape,
-``{"subject.nip": ["..."], "evidence.0.sha256": ["..."]}``.
+``shared.validation.flatten_errors`` turns marshmallow's nested error dict into the
+contract's 422 shape, ``{"subject.nip": ["..."], "evidence.0.sha256": ["..."]}``.
 
 Two things do not come from the body and are injected when the schema is made (see
 ``report_schema``): ``now``, the receipt time, against which "not in the future" is judged
@@ -25,7 +25,6 @@ from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
-from marshmallow.exceptions import SCHEMA
 
 from services.intake.nip import Invalid, parse_ni_pppk, parse_nip
 from services.intake.report import (
@@ -64,8 +63,6 @@ NEEDS_OFFSET: dict[str, str | list[Any] | dict[Any, Any]] = {
 
 SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}\Z")
 
-# The key ``flatten_errors`` uses for a problem with the body as a whole (e.g. not an object).
-BODY = "body"
 
 NUMBER_REQUIRED_FOR: Mapping[EmployeeType, str] = {
     EmployeeType.PNS: "nip",
@@ -324,28 +321,6 @@ def report_schema(now: datetime, channel: Channel | str) -> ReportRequestSchema:
     ``Channel`` or its name; an unknown name is a configuration error, raised as ValueError).
     """
     return ReportRequestSchema(now=now, channel=Channel(channel))
-
-
-def flatten_errors(messages: Any, root: str = BODY) -> dict[str, list[str]]:
-    """Flatten marshmallow's nested error messages into ``{"dotted.path": [messages]}``.
-
-    List indexes become path segments (``evidence.0.sha256``); marshmallow's ``_schema`` key
-    names the object that holds it, and at the top level the body itself, as ``root``.
-    """
-    flat: dict[str, list[str]] = {}
-
-    def walk(node: Any, path: tuple[str, ...]) -> None:
-        if isinstance(node, Mapping):
-            for key, child in node.items():
-                walk(child, path if key == SCHEMA else (*path, str(key)))
-        elif isinstance(node, list | tuple):
-            for child in node:
-                walk(child, path)
-        else:
-            flat.setdefault(".".join(path) or root, []).append(str(node))
-
-    walk(messages, ())
-    return flat
 
 
 # --- Responses ---------------------------------------------------------------------------------

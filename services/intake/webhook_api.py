@@ -9,10 +9,10 @@ from flask import request
 from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 
-from services.intake.schemas import flatten_errors
 from services.intake.webhooks import STATUSES, deliveries_of, register_webhook
 from shared.auth import abort, current_identity, require_role
 from shared.runtime import runtime
+from shared.validation import flatten_errors
 
 blp = Blueprint(
     "webhooks", __name__, url_prefix="/v1/webhook", description="Signed callbacks on every stage change."

@@ -28,9 +28,9 @@ from services.intake.schemas import (
     ReportCreatedSchema,
     ReportRequestSchema,
     ReportStatusSchema,
-    flatten_errors,
     report_schema,
 )
+from shared.validation import flatten_errors
 from tests.unit.intake.payloads import DROP, EVIDENCE_SHA256, MINIMAL, RECEIVED, WITA, a_body
 
 UTC = UTC
