@@ -28,6 +28,8 @@ from shared.pg_embedded import EmbeddedPostgres
 from shared.processes import ensure_system_topics
 
 PORTS = {"intake": 8001, "adjudication": 8002, "sanctions": 8003}
+# The services whose WIRING declares on_deadline_missed: each runs a deadline scheduler.
+DEADLINE_KEEPERS = ("adjudication", "sanctions")
 KAFKA_SH = REPO_ROOT / "deploy" / "kafka" / "kafka.sh"
 
 
@@ -170,6 +172,17 @@ def _children(settings: Settings, env: dict[str, str]) -> list[Child]:
                 True,
             ),
         ]
+    # Adjudication and sanctions keep legal deadlines; each records the lapsed ones.
+    children += [
+        Child(
+            f"{service}-scheduler",
+            [python, "-m", f"services.{service}.scheduler"],
+            env,
+            logs / f"{service}-scheduler.log",
+            True,
+        )
+        for service in DEADLINE_KEEPERS
+    ]
     # Intake also delivers partners' webhooks from its durable queue.
     children.append(
         Child(

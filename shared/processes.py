@@ -1,5 +1,6 @@
-"""Entry points for a service's background processes: its outbox relay and its inbox
-consumer. Each runs until SIGTERM or SIGINT, finishing the record or batch in hand first."""
+"""Entry points for a service's background processes: its outbox relay, its inbox consumer
+and its deadline scheduler. Each runs until SIGTERM or SIGINT, finishing the record or batch
+in hand first."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from shared.bus import ensure_topics, make_consumer, make_producer, with_dlqs
 from shared.clock import SystemClock
 from shared.config import SERVICES, Settings
 from shared.db import create_engine, prepare_database
+from shared.deadlines import DeadlineScheduler, MissedHandler
 from shared.inbox import Handler, InboxConsumer
 from shared.logs import configure_logging
 from shared.outbox import OutboxRelay
@@ -27,6 +29,8 @@ class ServiceWiring:
     name: str
     consumes: Sequence[str]
     handlers: Mapping[str, Handler]
+    # What a lapsed deadline means to the service; None for a service that keeps none.
+    on_deadline_missed: MissedHandler | None = None
 
 
 def stop_on_signals() -> threading.Event:
@@ -100,3 +104,18 @@ def run_consumer(settings: Settings, wiring: ServiceWiring) -> None:
         consumer.run(kafka, stop)
     finally:
         kafka.close(autocommit=False)
+
+
+def build_scheduler(settings: Settings, wiring: ServiceWiring) -> DeadlineScheduler:
+    """The deadline scheduler of one service (it must declare ``on_deadline_missed``)."""
+    if wiring.on_deadline_missed is None:
+        raise ValueError(f"{wiring.name} keeps no deadlines")
+    engine = create_engine(prepare_database(settings, wiring.name), pool_size=2, pre_ping=False)
+    return DeadlineScheduler(engine, SystemClock(), wiring.on_deadline_missed, wiring.name)
+
+
+def run_scheduler(settings: Settings, wiring: ServiceWiring, interval_s: float = 30.0) -> None:
+    """Run one service's deadline scheduler until signalled; several may run at once."""
+    configure_logging(settings)
+    stop = stop_on_signals()
+    build_scheduler(settings, wiring).run(stop, interval_s)

@@ -12,6 +12,7 @@ Leaving the block without ``commit()`` rolls everything back.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from types import TracebackType
@@ -99,6 +100,13 @@ class UnitOfWork(Protocol):
         """Record a deadline in the same transaction as the event that started it."""
         ...
 
+    def resolve_deadlines(
+        self, stream_id: str, kinds: Iterable[str], resolved_by: str, status: str = "MET"
+    ) -> int:
+        """Close the case's pending deadlines of ``kinds`` (MET, or CANCELLED when the case
+        moved past them), naming the event that did it; return how many were closed."""
+        ...
+
     def claim(self, consumer: str, stream_key: str, entry: InboxEntry | None, releasing: int = 0) -> Claim:
         """Unless the case is quarantined for ``consumer`` (the quarantine being released
         aside), write the inbox row of ``entry``; with ``entry`` None, only check the
@@ -144,6 +152,17 @@ class SqlUnitOfWork:
             )
         )
 
+    def resolve_deadlines(
+        self, stream_id: str, kinds: Iterable[str], resolved_by: str, status: str = "MET"
+    ) -> int:
+        d = deadlines_table.c
+        result = self.connection.execute(
+            deadlines_table.update()
+            .where(d.stream_id == stream_id, d.kind.in_(list(kinds)), d.status == "PENDING")
+            .values(status=status, resolved_by=uuid.UUID(resolved_by))
+        )
+        return result.rowcount
+
     def claim(self, consumer: str, stream_key: str, entry: InboxEntry | None, releasing: int = 0) -> Claim:
         fields = entry.__dict__ if entry else dict.fromkeys(InboxEntry.__dataclass_fields__)
         params = {
@@ -166,12 +185,15 @@ class InMemoryUnitOfWork:
         self.events: EventStore = self.store
         self.deadlines: list[Deadline] = []
         self.inbox: dict[tuple[str, str], InboxEntry] = {}
+        # Deadline -> (status, resolving event id).
+        self.resolved: dict[Deadline, tuple[str, str]] = {}
         self.committed = False
 
     def __enter__(self) -> InMemoryUnitOfWork:
         self.store.begin()
         self._pending: list[Deadline] = []
         self._pending_inbox: dict[tuple[str, str], InboxEntry] = {}
+        self._pending_resolved: dict[Deadline, tuple[str, str]] = {}
         self.committed = False
         return self
 
@@ -185,10 +207,23 @@ class InMemoryUnitOfWork:
         self.store.commit()
         self.deadlines.extend(self._pending)
         self.inbox.update(self._pending_inbox)
+        self.resolved.update(self._pending_resolved)
         self.committed = True
 
     def schedule(self, deadline: Deadline) -> None:
         self._pending.append(deadline)
+
+    def resolve_deadlines(
+        self, stream_id: str, kinds: Iterable[str], resolved_by: str, status: str = "MET"
+    ) -> int:
+        wanted = set(kinds)
+        closing = [
+            dl
+            for dl in [*self.deadlines, *self._pending]
+            if dl.stream_id == stream_id and dl.kind in wanted and dl not in self.resolved
+        ]
+        self._pending_resolved.update({dl: (status, resolved_by) for dl in closing})
+        return len(closing)
 
     def claim(self, consumer: str, stream_key: str, entry: InboxEntry | None, releasing: int = 0) -> Claim:
         if entry is None:

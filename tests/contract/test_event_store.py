@@ -142,11 +142,28 @@ def test_deadlines_are_kept_only_with_the_event_that_started_them(
     assert [d.started_by for d in pending_deadlines(make_uow, request)] == [kept]
 
 
+def test_an_event_that_meets_a_deadline_resolves_only_that_kind_of_that_case(
+    make_uow: UowFactory, request: pytest.FixtureRequest
+) -> None:
+    with make_uow() as uow:
+        for stream in ("case-1", "case-2"):
+            [started] = uow.events.append(stream, [event()], expected_version=0, context=context())
+            for kind in ("examination", "delivery"):
+                uow.schedule(Deadline(stream, kind, date(2024, 3, 19), DayCount.WORKING, started.event_id))
+        uow.commit()
+    with make_uow() as uow:
+        [met] = uow.events.append("case-1", [event()], expected_version=1, context=context())
+        assert uow.resolve_deadlines("case-1", ["examination"], met.event_id) == 1
+        uow.commit()
+    left = {(d.stream_id, d.kind) for d in pending_deadlines(make_uow, request)}
+    assert left == {("case-1", "delivery"), ("case-2", "examination"), ("case-2", "delivery")}
+
+
 def pending_deadlines(make_uow: UowFactory, request: pytest.FixtureRequest) -> list[Deadline]:
     uow = make_uow()
     if isinstance(uow, InMemoryUnitOfWork):
-        return uow.deadlines
+        return [d for d in uow.deadlines if d not in uow.resolved]
     engine = request.getfixturevalue("engine")
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(deadlines)).all()
+        rows = conn.execute(sa.select(deadlines).where(deadlines.c.status == "PENDING")).all()
     return [Deadline(r.stream_id, r.kind, r.due_on, DayCount(r.day_count), str(r.started_by)) for r in rows]
