@@ -12,12 +12,22 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from services.intake.admissibility import AdmissibilityStatus, Assessment
 from services.intake.linking import LinkDecision, LinkOutcome
-from services.intake.report import Report
+from services.intake.report import (
+    Channel,
+    Election,
+    ElectionType,
+    EmployeeType,
+    Incident,
+    Report,
+    Reporter,
+    ReportKind,
+    Subject,
+)
 from shared.envelope import NewEvent
 
 REPORT_RECEIVED = "intake.report_received"
@@ -152,6 +162,34 @@ def report_record(report: Report) -> dict[str, Any]:
         "alleged_violations": list(report.alleged_violations),
         "reporter": None if report.reporter is None else dict(vars(report.reporter)),
     }
+
+
+def report_of_record(record: dict[str, Any]) -> Report:
+    """The report an ``intake.report_received`` event recorded (``report_record``'s inverse),
+    so a projection reads the same facts the decider read."""
+    election, incident = record["election"], record["incident"]
+    subject = dict(record["subject"])
+    subject["employee_type"] = EmployeeType(subject["employee_type"])
+    return Report(
+        channel=Channel(record["channel"]),
+        kind=ReportKind(record["kind"]),
+        source_ref=record["source_ref"],
+        election=Election(
+            type=ElectionType(election["type"]),
+            year=election["year"],
+            candidate_determination_date=_date(election["candidate_determination_date"]),
+        ),
+        subject=Subject(**subject),
+        incident=Incident(**{**incident, "date": _date(incident["date"])}),
+        known_at=date.fromisoformat(record["known_at"]),
+        reported_at=datetime.fromisoformat(record["reported_at"]),
+        alleged_violations=tuple(record["alleged_violations"]),
+        reporter=None if record["reporter"] is None else Reporter(**record["reporter"]),
+    )
+
+
+def _date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
 
 
 def _iso(value: Any) -> str | None:

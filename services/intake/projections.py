@@ -1,6 +1,9 @@
-"""Intake's read models, kept in the same transaction as the events that change them:
-case numbers, idempotency keys, reports (the partner's view) and cases (what linking and
-staff queries read)."""
+"""Intake's queries of its read models, and its command-side state: case numbers, idempotency
+keys and the partners' request bodies.
+
+The read models (reports, cases, stage history) are written only by
+``services.intake.readmodel.project`` from the events a command appends, in the same
+transaction; this module reads them (linking's candidates, the partner's view)."""
 
 from __future__ import annotations
 
@@ -11,11 +14,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from services.intake.domain import Receipt
 from services.intake.linking import ExistingCase, LinkFacts, Period, PersonKey, PersonScheme, SourceRef
-from services.intake.report import Report
-
-RECEIVED = "RECEIVED"  # the first partner-facing stage of every case
+from services.intake.readmodel import RECEIVED
 
 
 def next_case_number(engine: sa.Engine, year: int) -> int:
@@ -95,83 +95,15 @@ def case_number_of(conn: sa.Connection, case_id: str) -> str:
     )
 
 
-def record_receipt(
-    conn: sa.Connection,
-    receipt: Receipt,
-    report: Report,
-    *,
-    report_id: str,
-    partner: str,
-    received_at: datetime,
-    body: dict[str, Any],
-) -> None:
-    """Project a receipt: the report row (with the body a supplement completes), and the
-    case opened or widened."""
-    facts = LinkFacts.of(report, partner)
+def keep_body(conn: sa.Connection, report_id: str, body: dict[str, Any]) -> None:
+    """Keep (or replace) the partner's request body: a supplement completes and re-validates
+    it. Command-side state, not a read model: no event carries the raw body."""
     conn.execute(
         sa.text(
-            "INSERT INTO intake_reports (report_id, partner, case_id, status, late, received_at, body) "
-            "VALUES (:r, :p, :c, :s, :l, :at, CAST(:body AS json))"
+            "INSERT INTO intake_report_bodies (report_id, body) VALUES (:r, CAST(:b AS json)) "
+            "ON CONFLICT (report_id) DO UPDATE SET body = EXCLUDED.body"
         ),
-        {
-            "body": _json(body),
-            "r": uuid.UUID(report_id),
-            "p": partner,
-            "c": uuid.UUID(receipt.case_id),
-            "s": receipt.status.value,
-            "l": bool(receipt.events[-1].payload.get("late", False)),
-            "at": received_at,
-        },
-    )
-    if receipt.opens_case:
-        _open_case(conn, receipt, report, facts, received_at)
-    else:
-        _widen_case(conn, receipt.case_id, facts)
-
-
-def _open_case(conn: sa.Connection, receipt: Receipt, report: Report, facts: LinkFacts, at: datetime) -> None:
-    conn.execute(
-        sa.text(
-            "INSERT INTO intake_cases (case_id, case_number, stage, person_key, conduct, period_start, "
-            "period_end, sources, province, regency, agency, election_type, election_year, late, opened_at) "
-            "VALUES (:c, :n, :stage, :person, :conduct, :start, :end, :sources, :province, :regency, "
-            ":agency, :etype, :eyear, :late, :at)"
-        ),
-        {
-            "c": uuid.UUID(receipt.case_id),
-            "n": receipt.case_number,
-            "stage": RECEIVED,
-            "person": str(facts.person) if facts.person else None,
-            "conduct": _json(sorted(facts.conduct)),
-            "start": facts.period.start,
-            "end": facts.period.end,
-            "sources": _json([[facts.source.partner, facts.source.ref]] if facts.source else []),
-            "province": report.incident.province,
-            "regency": report.incident.regency,
-            "agency": report.subject.agency,
-            "etype": report.election.type.value,
-            "eyear": report.election.year,
-            "late": bool(receipt.events[-1].payload.get("late", False)),
-            "at": at,
-        },
-    )
-
-
-def _widen_case(conn: sa.Connection, case_id: str, facts: LinkFacts) -> None:
-    conn.execute(
-        sa.text(
-            "UPDATE intake_cases SET period_start = LEAST(period_start, :start), "
-            "period_end = GREATEST(period_end, :end), "
-            "sources = CASE WHEN CAST(:source AS jsonb) IS NULL THEN sources "
-            "  ELSE (sources::jsonb || CAST(:source AS jsonb))::json END "
-            "WHERE case_id = :c"
-        ),
-        {
-            "c": uuid.UUID(case_id),
-            "start": facts.period.start,
-            "end": facts.period.end,
-            "source": _json([[facts.source.partner, facts.source.ref]]) if facts.source else None,
-        },
+        {"r": uuid.UUID(report_id), "b": _json(body)},
     )
 
 
@@ -179,19 +111,12 @@ def report_for_supplement(conn: sa.Connection, report_id: uuid.UUID, partner: st
     """The partner's report row with its case number, locked for the supplement, or None."""
     return conn.execute(
         sa.text(
-            "SELECT r.*, c.case_number FROM intake_reports r JOIN intake_cases c USING (case_id) "
+            "SELECT r.*, b.body, c.case_number FROM intake_reports r JOIN intake_cases c USING (case_id) "
+            "JOIN intake_report_bodies b USING (report_id) "
             "WHERE r.report_id = :r AND r.partner = :p FOR UPDATE OF r"
         ),
         {"r": report_id, "p": partner},
     ).first()
-
-
-def record_supplement(conn: sa.Connection, report_id: uuid.UUID, status: str, body: dict[str, Any]) -> None:
-    """The report's new status and completed body."""
-    conn.execute(
-        sa.text("UPDATE intake_reports SET status = :s, body = CAST(:b AS json) WHERE report_id = :r"),
-        {"s": status, "b": _json(body), "r": report_id},
-    )
 
 
 def report_view(conn: sa.Connection, report_id: uuid.UUID, partner: str) -> dict[str, Any] | None:

@@ -3,9 +3,12 @@ UNDER_APPEAL, IN_FORCE, CLOSED), kept from what adjudication and sanctions publi
 
 ``STAGE_OF`` is the contract with those services: the event types that move a case's public
 stage. The adjudication and sanctions workflows (issues 4 and 5) publish these names.
-A stage change is recorded three ways in one transaction: a history row, an
-``intake.case_stage_changed`` event in the case's stream (so the partner's view can be
-rebuilt from intake's own log), and one webhook delivery per partner report on the case.
+Each stage event received becomes an intake event in the case's stream:
+``intake.case_stage_changed`` when it moves the case's stage, ``intake.case_stage_noted``
+when it only adds a history row (an older event arriving late, or a second event of the
+same stage). The read models follow from those events (services.intake.readmodel), so the
+partner's view can be rebuilt from intake's own log; a change also queues one webhook
+delivery per partner report on the case.
 """
 
 from __future__ import annotations
@@ -17,13 +20,14 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from services.intake import webhooks
+from services.intake.readmodel import CASE_STAGE_CHANGED, CASE_STAGE_NOTED, READ_MODEL
 from shared.envelope import Actor, Context, Envelope, NewEvent
 from shared.inbox import PoisonRecord
+from shared.readmodel import project_all
 from shared.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
-CASE_STAGE_CHANGED = "intake.case_stage_changed"
 
 STAGE_OF = {
     "adjudication.examination_opened": "UNDER_EXAMINATION",
@@ -53,40 +57,45 @@ def on_stage_event(received: Envelope, uow: SqlUnitOfWork) -> None:
         log.warning("stage event for a case intake does not know", extra={"case_id": case_id})
         return
     stage, at = STAGE_OF[received.event_type], datetime.fromisoformat(received.occurred_at)
-    conn.execute(
-        sa.text(
-            "INSERT INTO intake_case_stages (case_id, stage, at, event_id) "
-            "VALUES (CAST(:c AS uuid), :s, :at, :e) ON CONFLICT (event_id) DO NOTHING"
-        ),
-        {"c": case_id, "s": stage, "at": at, "e": received.event_id},
-    )
-    # Topics are ordered per case only within one topic: the current stage is the latest in
-    # valid time, so an adjudication event arriving after a sanctions one changes nothing.
-    current = conn.execute(
-        sa.text(
-            "SELECT stage FROM intake_case_stages WHERE case_id = CAST(:c AS uuid) ORDER BY at DESC LIMIT 1"
-        ),
-        {"c": case_id},
-    ).scalar_one()
-    if current == previous:
-        return
-    conn.execute(
-        sa.text("UPDATE intake_cases SET stage = :s WHERE case_id = CAST(:c AS uuid)"),
-        {"s": current, "c": case_id},
-    )
-    webhooks.enqueue_stage_change(conn, case_id=case_id, stage=current, at=at, event_id=received.event_id)
-    uow.events.append(
+    current = _current_stage(conn, case_id, stage, at, received.event_id)
+    # Every stage event becomes an intake event, so the read models (the case's stage and
+    # its history) are a function of intake's own log: readmodel.project writes them.
+    if current != previous:
+        new = NewEvent(
+            CASE_STAGE_CHANGED, {"stage": current, "previous": previous, "cause": received.event_type}, at
+        )
+    else:
+        new = NewEvent(
+            CASE_STAGE_NOTED, {"stage": stage, "current": current, "cause": received.event_type}, at
+        )
+    appended = uow.events.append(
         case_id,
-        [
-            NewEvent(
-                CASE_STAGE_CHANGED,
-                {"stage": current, "previous": previous, "cause": received.event_type},
-                occurred_at=at,
-            )
-        ],
+        [new],
         expected_version=len(uow.events.load(case_id)),
         context=Context(CONSUMER, correlation_id=received.correlation_id, causation_id=received.event_id),
     )
+    project_all(conn, READ_MODEL, appended)
+    if current != previous:
+        webhooks.enqueue_stage_change(conn, case_id=case_id, stage=current, at=at, event_id=received.event_id)
+
+
+def _current_stage(conn: sa.Connection, case_id: str, stage: str, at: datetime, event_id: str) -> str:
+    """The case's stage once this event's row joins its history: the latest in valid time.
+
+    Topics are ordered per case only within one topic, so an adjudication event arriving
+    after a sanctions one that happened later changes nothing. Equal times are ordered by
+    event id, so the answer never depends on which row the database returns first.
+    """
+    latest = conn.execute(
+        sa.text(
+            "SELECT stage, at, event_id FROM intake_case_stages WHERE case_id = CAST(:c AS uuid) "
+            "ORDER BY at DESC, event_id DESC LIMIT 1"
+        ),
+        {"c": case_id},
+    ).first()
+    if latest is None or (at, event_id) > (latest.at, latest.event_id):
+        return stage
+    return str(latest.stage)
 
 
 def is_case_id(value: str) -> bool:

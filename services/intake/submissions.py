@@ -18,10 +18,11 @@ from services.intake import projections, webhooks
 from services.intake.admissibility import Assessment, assess
 from services.intake.domain import Receipt, ReportStatus, case_number, receive, supplement
 from services.intake.linking import LinkFacts, decide_link
-from services.intake.projections import RECEIVED
+from services.intake.readmodel import READ_MODEL, RECEIVED
 from services.intake.report import Report
 from services.intake.rules import RuleBook
 from shared.envelope import Actor, Context
+from shared.readmodel import project_all
 from shared.uow import SqlUnitOfWork
 from shared.workdays import WorkingCalendar
 
@@ -73,24 +74,19 @@ def submit_report(
         report_id = str(uuid.uuid4())
         assessment = assess(cmd.report, rules.in_force(cmd.report.known_at), calendar)
         receipt = _decide(conn, cmd, report_id, received_at, assessment)
-        projections.record_receipt(
-            conn,
-            receipt,
-            cmd.report,
-            report_id=report_id,
-            partner=cmd.partner,
-            received_at=received_at,
-            body=json.loads(cmd.body),
-        )
+        projections.keep_body(conn, report_id, json.loads(cmd.body))
         response = _response(receipt, report_id, received_at, assessment)
         projections.store_response(conn, cmd.partner, cmd.idempotency_key, response)
-        # Last: the append holds the service-log lock until the commit.
-        [received, *_] = uow.events.append(
+        # Last: the append holds the service-log lock until the commit. The read models are
+        # projected from the appended events themselves, as a replay will project them.
+        appended = uow.events.append(
             receipt.case_id,
             list(receipt.events),
             expected_version=len(uow.events.load(receipt.case_id)),
             context=Context(Actor(cmd.partner, "partner"), correlation_id=report_id),
         )
+        project_all(conn, READ_MODEL, appended)
+        received = appended[0]
         # The partner's first stage notice: its report is RECEIVED on a case.
         webhooks.enqueue_stage_change(
             conn,
@@ -203,14 +199,15 @@ def supplement_report(
             assessment=assessment,
             at=at,
         )
-        projections.record_supplement(conn, cmd.report_id, status.value, body)
+        projections.keep_body(conn, str(cmd.report_id), body)
         case_id = str(row.case_id)
-        uow.events.append(
+        appended = uow.events.append(
             case_id,
             list(events),
             expected_version=len(uow.events.load(case_id)),
             context=Context(Actor(cmd.partner, "partner"), correlation_id=str(cmd.report_id)),
         )
+        project_all(conn, READ_MODEL, appended)
         uow.commit()
     answer: dict[str, Any] = {
         "report_id": str(cmd.report_id),
