@@ -55,9 +55,9 @@ class NetraApi(Api):
         """flask-smorest's JSON error, with werkzeug's description when no message was given
         and werkzeug's own headers (a 405 must say ``Allow``) kept."""
         payload, code, headers = super().handle_http_exception(error)
-        if code == 422 and isinstance(payload.get("errors"), Mapping):
-            # webargs keys errors by location ({"json": {...}, "query": {...}}); every answer
-            # uses the one flat shape partner-api.md promises.
+        if "messages" in (getattr(error, "data", None) or {}) and isinstance(payload.get("errors"), Mapping):
+            # webargs (schema-validated arguments) keys errors by location ({"json": {...},
+            # "query": {...}}); every answer uses the one flat shape partner-api.md promises.
             payload["errors"] = flatten_located_errors(payload["errors"])
             payload.setdefault("message", "invalid input: " + ", ".join(sorted(payload["errors"])))
         if "message" not in payload and error.description:
