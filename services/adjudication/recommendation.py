@@ -1,0 +1,106 @@
+"""The recommendation (Bawaslu's finding forwarded to KASN or BKN, who recommend to the PPK)
+and the PPK's acknowledgement, with its follow-up clock (domain.md §5 rows 4–6a).
+
+Which body recommends is data by date (KASN until 24 Aug 2024, BKN after); the follow-up
+period is data marked R (10 vs 14 days, OQ4). Recommendation deadlines themselves are
+unknown in the law read, so none is kept.
+"""
+
+from __future__ import annotations
+
+from services.adjudication import events as ev
+from services.adjudication.case import Case
+from services.adjudication.clocks import Start, decision
+from services.adjudication.commands import (
+    AcknowledgeRecommendation,
+    Deciding,
+    RecordRecommendation,
+    RequestRecommendation,
+)
+from services.adjudication.lifecycle import guard
+from services.adjudication.vocabulary import RecommendationCategory
+from shared.handling import Outcome
+from shared.refusals import RuleViolation, RuleViolations
+
+PPK_FOLLOW_UP = "ppk_follow_up"
+
+
+def request_recommendation(case: Case, cmd: RequestRecommendation, d: Deciding) -> Outcome:
+    """Record that the finding went to the body in force on the request date."""
+    guard("recommendation-request", case)
+    rules = d.rules_on(cmd.requested_on, "requested_on")
+    period = rules.body_on(cmd.requested_on)
+    payload = {
+        "requested_on": cmd.requested_on.isoformat(),
+        "body": period.body.value,
+        "reference": cmd.reference,
+        "basis": period.basis.record(),
+    }
+    return decision(ev.RECOMMENDATION_REQUESTED, payload, d.at, rule_set=rules.name)
+
+
+def record_recommendation(case: Case, cmd: RecordRecommendation, d: Deciding) -> Outcome:
+    """Record the recommendation issued: number, date, category and, for disiplin, its level."""
+    guard("recommendation", case)
+    rules = d.rules_on(cmd.issued_on, "issued_on")
+    period = rules.body_on(cmd.issued_on)
+    problems = []
+    if cmd.issuer is not None and cmd.issuer is not period.body:
+        problems.append(
+            RuleViolation(
+                "issuer",
+                f"on {cmd.issued_on.isoformat()} recommendations were issued by {period.body.value}, "
+                f"not {cmd.issuer.value}",
+                f"{period.basis.id}: {period.basis.article}",
+            )
+        )
+    if cmd.category is RecommendationCategory.DISIPLIN and cmd.level is None:
+        problems.append(
+            RuleViolation("level", "a disiplin recommendation names its level", "domain.md §5 row 5")
+        )
+    if cmd.category is not RecommendationCategory.DISIPLIN and cmd.level is not None:
+        problems.append(
+            RuleViolation(
+                "level", f"a {cmd.category.value} recommendation has no level", "domain.md §5 row 5"
+            )
+        )
+    requested = case.recommendation_request
+    if requested and cmd.issued_on.isoformat() < requested["requested_on"]:
+        problems.append(RuleViolation("issued_on", "cannot be before the request", "recommendation"))
+    if problems:
+        raise RuleViolations(problems)
+    payload = {
+        "issuer": period.body.value,
+        "number": cmd.number,
+        "issued_on": cmd.issued_on.isoformat(),
+        "category": cmd.category.value,
+        "level": cmd.level.value if cmd.level else None,
+        "basis": period.basis.record(),
+    }
+    return decision(ev.RECOMMENDATION_ISSUED, payload, d.at, rule_set=rules.name)
+
+
+def acknowledge(case: Case, cmd: AcknowledgeRecommendation, d: Deciding) -> Outcome:
+    """The PPK received the recommendation: the follow-up clock starts on that date."""
+    guard("ppk-acknowledgement", case)
+    issued = (case.recommendation or {}).get("issued_on", "")
+    if cmd.received_on.isoformat() < issued:
+        raise RuleViolation(
+            "received_on", f"cannot be before the recommendation was issued ({issued})", "domain.md §5"
+        )
+    rules = d.rules_on(cmd.received_on, "received_on")
+    rule = rules.deadline(PPK_FOLLOW_UP)
+    payload = {
+        "ppk": cmd.ppk,
+        "received_on": cmd.received_on.isoformat(),
+        "letter_number": cmd.letter_number,
+        "basis": rule.basis.record(),
+    }
+    return decision(
+        ev.PPK_ACKNOWLEDGED,
+        payload,
+        d.at,
+        rule_set=rules.name,
+        calendar=d.calendar,
+        starts=[Start(PPK_FOLLOW_UP, rule, cmd.received_on)],
+    )
