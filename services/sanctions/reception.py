@@ -1,0 +1,43 @@
+"""Receiving a referral from adjudication: sanctions keeps its own copy, chooses the rule
+set by the incident date and starts the PPK's follow-up clock (domain.md §5 rows 6, 6a)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from services.sanctions import events as ev
+from services.sanctions.case import Case
+from services.sanctions.escalation import FOLLOW_UP
+from services.sanctions.rules import RuleBook
+from shared.handling import DeadlineStart, Outcome
+from shared.workdays import WorkingCalendar
+
+
+def receive(
+    case: Case,
+    book: RuleBook,
+    calendar: WorkingCalendar,
+    referral: Mapping[str, Any],
+    referral_event_id: str,
+    referred_on: date,
+) -> Outcome:
+    """``sanctions.referral_received`` with the follow-up deadline; nothing for a case
+    already referred (a second referral of one case is adjudication's error, not a new case)."""
+    if case.referral is not None:
+        return Outcome([])
+    rule_set = book.in_force(date.fromisoformat(referral["incident_date"]))
+    version = rule_set.version if rule_set else None
+    payload = {
+        **referral,
+        "referral_event_id": referral_event_id,
+        "referred_on": referred_on.isoformat(),
+        "rule_set": version,
+    }
+    event = ev.dated(ev.REFERRAL_RECEIVED, payload, referred_on, version)
+    if rule_set is None:
+        return Outcome([event])
+    rule = rule_set.deadline(FOLLOW_UP)
+    due = calendar.add_days(referred_on, rule.days, rule.count)
+    return Outcome([event], starts=[DeadlineStart(FOLLOW_UP, due, rule.count, version)])
