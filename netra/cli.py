@@ -105,7 +105,7 @@ def db() -> None:
 
 
 @db.command("url")
-@click.argument("service", type=click.Choice((*SERVICES, "auth")))
+@click.argument("service", type=click.Choice((*SERVICES, "auth", "audit")))
 @click.option("--sqlalchemy", is_flag=True, help="print the SQLAlchemy form (postgresql+psycopg://)")
 def db_url(service: str, sqlalchemy: bool) -> None:
     """Print a service's database URL (libpq form, for psql and pg_dump)."""

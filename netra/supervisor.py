@@ -27,7 +27,7 @@ from shared.db import prepare_database
 from shared.pg_embedded import EmbeddedPostgres
 from shared.processes import ensure_system_topics
 
-PORTS = {"intake": 8001, "adjudication": 8002, "sanctions": 8003}
+PORTS = {"intake": 8001, "adjudication": 8002, "sanctions": 8003, "audit": 8004}
 # The services whose WIRING declares on_deadline_missed: each runs a deadline scheduler.
 DEADLINE_KEEPERS = ("adjudication", "sanctions")
 KAFKA_SH = REPO_ROOT / "deploy" / "kafka" / "kafka.sh"
@@ -87,7 +87,7 @@ def run_system(settings: Settings) -> int:
         _start_postgres(settings, cleanups)
         env.update(_start_kafka(settings, cleanups))
         settings = Settings.from_env(env)
-        for name in (*SERVICES, "auth"):
+        for name in (*SERVICES, "auth", "audit"):
             prepare_database(settings, name)
         say("databases migrated")
         ensure_system_topics(settings)
@@ -183,6 +183,25 @@ def _children(settings: Settings, env: dict[str, str]) -> list[Child]:
         )
         for service in DEADLINE_KEEPERS
     ]
+    # The auditor app: read-only history across the services, every read recorded.
+    children.append(
+        Child(
+            "audit-web",
+            [
+                gunicorn,
+                "--bind",
+                f"127.0.0.1:{PORTS['audit']}",
+                "--workers",
+                "1",
+                "--access-logfile",
+                "-",
+                "netra.audit_app:create_app()",
+            ],
+            {**env, "PROMETHEUS_MULTIPROC_DIR": str(_fresh_dir(settings.home / "metrics" / "audit"))},
+            logs / "audit-web.log",
+            restart=False,
+        )
+    )
     # Intake also delivers partners' webhooks from its durable queue.
     children.append(
         Child(
@@ -194,6 +213,12 @@ def _children(settings: Settings, env: dict[str, str]) -> list[Child]:
         )
     )
     return children
+
+
+def _fresh_dir(path: Path) -> Path:
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
 
 
 def _wait_ready(stop: threading.Event) -> None:
@@ -247,7 +272,8 @@ def _print_summary(settings: Settings) -> None:
         "",
         "  a partner token: .venv/bin/netra token create --role partner "
         '--agency "Bawaslu Kab. Tabanan" --channel BAWASLU',
-        "  check the log:   .venv/bin/netra audit verify",
+        "  check the log:   .venv/bin/netra audit verify   (and: audit replay, history CASE, export CASE)",
+        "  auditors:        http://127.0.0.1:8004/v1/audit/cases/{case_id}/history (role auditor)",
         "",
         "Ctrl-C stops everything.",
     ]

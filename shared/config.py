@@ -5,7 +5,8 @@ Database URL of a service, first match wins:
   2. ``DATABASE_URL``: the same server, database ``netra_<service>``;
   3. neither: the embedded PostgreSQL that ``netra pg start`` (run by ``make run``) started,
      whose address is in ``<NETRA_HOME>/pg/server.json``.
-The token registry (``auth``) resolves the same way, under the name ``auth``.
+The token registry (``auth``) and the auditor app's record of reads (``audit``) resolve the
+same way, under their own names.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class Settings:
         env = os.environ if env is None else env
         urls = {
             name: _sqlalchemy_url(env[f"{name.upper()}_DATABASE_URL"])
-            for name in (*SERVICES, "auth")
+            for name in (*SERVICES, "auth", "audit")
             if env.get(f"{name.upper()}_DATABASE_URL")
         }
         server = env.get("DATABASE_URL")
