@@ -61,9 +61,8 @@ def bearer(app: Flask, role: str) -> dict[str, str]:
 
 def reads(app: Flask) -> list[Any]:
     with runtime(app).engine.connect() as conn:
-        return conn.execute(
-            sa.text("SELECT stream_id, event_type, envelope FROM events ORDER BY position")
-        ).all()
+        query = sa.text("SELECT stream_id, event_type, envelope FROM events ORDER BY position")
+        return list(conn.execute(query))
 
 
 def test_an_auditor_reads_a_case_across_services_and_the_read_is_recorded(app: Flask, case_id: str) -> None:
