@@ -50,7 +50,13 @@ def refusals(story: Story, cmd: c.RecordFinding) -> dict[str, str]:
     with pytest.raises((RuleViolation, RuleViolations)) as refused:
         story.do(finding.record_finding, cmd, SUPERVISOR)
     error = refused.value
-    found = error.violations if isinstance(error, RuleViolations) else (error,)
+    found: tuple[RuleViolation, ...] = (
+        error.violations
+        if isinstance(error, RuleViolations)
+        else (error,)
+        if isinstance(error, RuleViolation)
+        else ()
+    )
     return {v.field: v.message for v in found}
 
 
@@ -113,8 +119,10 @@ def test_a_subject_without_a_known_position_kind_cannot_be_referred_until_record
     problems = refusals(story, c.RecordFinding(True, "…", (c.ViolationInput("N2"),)))
     assert set(problems) == {"subject.position_kind"}
     story.do(
-        assignment.record_subject_profile, c.RecordSubjectProfile(position_kind="ADMINISTRATOR"), SUPERVISOR
-    )  # type: ignore[arg-type]
+        assignment.record_subject_profile,
+        c.RecordSubjectProfile(position_kind=PositionKind.ADMINISTRATOR),
+        SUPERVISOR,
+    )
     story.do(finding.record_finding, c.RecordFinding(True, "…", (c.ViolationInput("N2"),)), SUPERVISOR)
     assert story.case.state is State.REFERRED
 
