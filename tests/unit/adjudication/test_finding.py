@@ -12,6 +12,7 @@ from services.adjudication.vocabulary import (
     AttendanceMode,
     ExaminerMode,
     Level,
+    PositionKind,
     RecommendationCategory,
     TeamRole,
 )
