@@ -128,7 +128,7 @@ def test_a_case_is_worked_from_opening_to_referral_over_http(
     assert client.get(f"/v1/cases/{case_id}", headers=investigator).get_json()["allowed_actions"] == []
 
     ok(command(client, supervisor, case_id, "assignment", {"investigator_id": "inv.putu"}))
-    steps = [
+    steps: list[tuple[str, dict[str, Any]]] = [
         ("recommendation-request", {"requested_on": "2024-02-13"}),
         (
             "recommendation",
