@@ -14,6 +14,8 @@ from typing import Any
 
 from flask import Flask
 
+from services.sanctions import cases_api
+from services.sanctions.rules import default_rule_book
 from shared.clock import Clock
 from shared.config import Settings
 from shared.web import build_app, settings_from
@@ -23,5 +25,7 @@ SERVICE = "sanctions"
 
 def create_app(config: Settings | Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
     """The sanctions app: settings from the environment, or ``config`` (Settings or overrides)."""
-    # No domain endpoints yet: its blueprints join this list as they are written.
-    return build_app(SERVICE, settings_from(config), [], clock=clock)
+    # Loaded now: a rule file that does not validate stops the service at start.
+    default_rule_book()
+    # One blueprint: the case reads (cases_api) and the commands (api) share /v1/cases.
+    return build_app(SERVICE, settings_from(config), [cases_api.blp], clock=clock)

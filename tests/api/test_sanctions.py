@@ -1,0 +1,156 @@
+"""The officials' API against a real sanctions app and PostgreSQL: roles and agency, If-Match,
+409 naming the allowed actions, 422 naming the rule and its article, and the read models."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from shared.clock import ManualClock
+from tests.api.test_sanctions_support import command, js, refer
+
+pytest_plugins = ("tests.api.test_sanctions_support",)
+
+
+@pytest.fixture
+def client(sanctions: Flask) -> FlaskClient:
+    """The sanctions app's client (tests/api/conftest.py's ``client`` is intake's)."""
+    return sanctions.test_client()
+
+
+DECISION = {
+    "penalty": "B2",
+    "decided_on": "2024-12-09",
+    "reason": "N4 + N6: state facilities, partisan gathering",
+}
+SHA = "c" * 64
+
+
+def test_an_official_sees_the_referred_case_with_its_options_and_version(
+    sanctions: Flask, client: FlaskClient, official: dict[str, str]
+) -> None:
+    case_id = refer(sanctions)
+    answer = client.get(f"/v1/cases/{case_id}", headers=official)
+    assert answer.status_code == 200, js(answer)
+    body = js(answer)
+    assert answer.headers["ETag"] == '"1"'
+    assert (body["state"], body["version"], body["allowed_actions"]) == ("REFERRED", 1, ["decision"])
+    assert body["rule_set"] == "pp94-2021.1"
+    options = {o["code"]: o["may_sign"] for o in body["penalty_options"]}
+    assert options == {
+        "B1": ["PPK_KABUPATEN_KOTA"],
+        "B2": ["PPK_KABUPATEN_KOTA"],
+        "B3": ["PPK_KABUPATEN_KOTA"],
+    }
+    assert [d["kind"] for d in body["deadlines"]] == ["ppk_follow_up"]
+    assert body["timeline"][0]["event_type"] == "sanctions.referral_received"
+
+
+def test_only_the_subjects_agency_and_readers_see_a_case(
+    sanctions: Flask, client: FlaskClient, token_for: Callable[..., dict[str, str]]
+) -> None:
+    case_id = refer(sanctions)
+    other = token_for(agency="Pemerintah Provinsi Lampung", who="bkd.lampung")
+    assert client.get(f"/v1/cases/{case_id}", headers=other).status_code == 404
+    assert client.get(f"/v1/cases/{case_id}/events", headers=other).status_code == 404
+    assert command(client, other, case_id, "decision", DECISION, 1).status_code == 404
+    assert js(client.get("/v1/cases", headers=other)) == []
+    auditor = token_for(role="auditor", agency=None, who="auditor")
+    assert client.get(f"/v1/cases/{case_id}", headers=auditor).status_code == 200
+    assert command(client, auditor, case_id, "decision", DECISION, 1).status_code == 403
+    assert (
+        client.get(f"/v1/cases/{case_id}", headers=token_for(role="partner", who="bawaslu")).status_code
+        == 403
+    )
+    assert client.get(f"/v1/cases/{case_id}").status_code == 401
+
+
+def test_a_command_needs_the_current_version_in_if_match(
+    sanctions: Flask, client: FlaskClient, official: dict[str, str]
+) -> None:
+    case_id = refer(sanctions)
+    assert command(client, official, case_id, "decision", DECISION, None).status_code == 428
+    stale = command(client, official, case_id, "decision", DECISION, 0)
+    assert (stale.status_code, js(stale)["current_version"], stale.headers["ETag"]) == (412, 1, '"1"')
+    done = command(client, official, case_id, "decision", DECISION, 1)
+    assert done.status_code == 200, js(done)
+    assert done.headers["ETag"] == '"2"'
+    assert js(done)["events"] == ["sanctions.decision_issued"]
+    assert (js(done)["state"], js(done)["allowed_actions"]) == ("DECIDED", ["decree"])
+
+
+def test_a_step_out_of_order_is_409_naming_the_state_and_the_allowed_actions(
+    sanctions: Flask, client: FlaskClient, official: dict[str, str]
+) -> None:
+    case_id = refer(sanctions)
+    command(client, official, case_id, "decision", DECISION, 1)
+    refused = command(client, official, case_id, "delivery", {"received_on": "2024-12-10"}, 2)
+    assert refused.status_code == 409
+    assert (js(refused)["state"], js(refused)["allowed_actions"]) == ("DECIDED", ["decree"])
+    again = command(client, official, case_id, "decision", DECISION, 2)
+    assert again.status_code == 409
+
+
+def test_a_decision_breaking_the_law_is_422_naming_field_rule_and_article(
+    sanctions: Flask, client: FlaskClient, official: dict[str, str]
+) -> None:
+    case_id = refer(sanctions)
+    lighter = command(client, official, case_id, "decision", {**DECISION, "penalty": "S2L"}, 1)
+    assert lighter.status_code == 422
+    assert list(js(lighter)["errors"]) == ["penalty"]
+    assert js(lighter)["rules"][0]["rule"] == "PENALTY_NOT_LIGHTER_THAN_FINDING (PP 94/2021 Ps 24)"
+    two = command(client, official, case_id, "decision", {**DECISION, "penalty": ["B2", "B1"]}, 1)
+    assert two.status_code == 422 and "Ps 33(2)" in js(two)["rules"][0]["rule"]
+    signer = {**DECISION, "signed_as": "JPT_PRATAMA", "relation": "ONE_LEVEL_UP"}
+    unauthorised = command(client, official, case_id, "decision", signer, 1)
+    assert unauthorised.status_code == 422
+    assert list(js(unauthorised)["errors"]) == ["signed_as"]
+    assert "may impose RINGAN over this employee, not B2" in js(unauthorised)["errors"]["signed_as"][0]
+    malformed = command(client, official, case_id, "decision", {"penalty": "B2", "decided_on": "9 Dec"}, 1)
+    assert malformed.status_code == 422 and list(js(malformed)["errors"]) == ["decided_on"]
+    unknown = command(client, official, case_id, "decision", {**DECISION, "fine": 5}, 1)
+    assert unknown.status_code == 422 and list(js(unknown)["errors"]) == ["fine"]
+    # Nothing was recorded by any refusal.
+    assert js(client.get(f"/v1/cases/{case_id}", headers=official))["version"] == 1
+
+
+def test_the_list_filters_by_state_penalty_and_appeal(
+    sanctions: Flask, client: FlaskClient, official: dict[str, str]
+) -> None:
+    decided, waiting = refer(sanctions), refer(sanctions)
+    command(client, official, decided, "decision", DECISION, 1)
+
+    def ids(**query: Any) -> set[str]:
+        answer = client.get("/v1/cases", query_string=query, headers=official)
+        assert answer.status_code == 200, js(answer)
+        return {c["case_id"] for c in js(answer)}
+
+    assert ids() == {decided, waiting}
+    assert ids(state="DECIDED") == {decided}
+    assert ids(state="REFERRED") == {waiting}
+    assert ids(penalty="B2") == {decided}
+    assert ids(appeal_pending="true") == set()
+    assert ids(in_force="false") == {decided, waiting}
+    assert client.get("/v1/cases", query_string={"state": "NOPE"}, headers=official).status_code == 422
+
+
+def test_the_events_of_a_case_are_served_as_stored(
+    sanctions: Flask, client: FlaskClient, official: dict[str, str], sanctions_clock: ManualClock
+) -> None:
+    case_id = refer(sanctions)
+    command(client, official, case_id, "decision", DECISION, 1)
+    events = js(client.get(f"/v1/cases/{case_id}/events", headers=official))
+    assert [e["envelope"]["event_type"] for e in events] == [
+        "sanctions.referral_received",
+        "sanctions.decision_issued",
+    ]
+    decision = events[1]["envelope"]
+    assert decision["actor"] == {"id": "kepala.bkpsdm", "role": "official"}
+    assert decision["rule_set"] == "pp94-2021.1"
+    assert decision["payload"]["inputs"]["clock"] == datetime(2024, 12, 10, 3, tzinfo=UTC).isoformat()
+    assert decision["causation_id"] is None
