@@ -1,0 +1,29 @@
+"""Re-derived decisions are compared byte for byte; intake's recorded report reads back whole."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from netra.audit.replay import compare_decision
+from services.intake.domain import report_of_record, report_record
+from services.intake.examples import CONTRACT_EXAMPLE
+from services.intake.report import Channel
+from services.intake.schemas import report_schema
+from shared.envelope import NewEvent
+from tests.support.events import envelope
+
+
+def test_a_decision_that_reproduces_has_no_problem_and_one_that_drifts_is_named() -> None:
+    recorded = envelope("case-1", n=1)
+    same = NewEvent(recorded.event_type, {"n": 1}, occurred_at=datetime.fromisoformat(recorded.occurred_at))
+    assert compare_decision(recorded, same).problem == ""
+    drifted = NewEvent(
+        recorded.event_type, {"n": 2}, occurred_at=datetime.fromisoformat(recorded.occurred_at)
+    )
+    mismatch = compare_decision(recorded, drifted)
+    assert recorded.event_id == mismatch.event_id and '"n":2' in mismatch.problem
+
+
+def test_the_report_recorded_in_report_received_reads_back_as_the_same_report() -> None:
+    report = report_schema(datetime(2025, 1, 1, tzinfo=UTC), Channel.BAWASLU).load(CONTRACT_EXAMPLE)
+    assert report_of_record(report_record(report)) == report
