@@ -71,7 +71,8 @@ def options(rule_set: RuleSet, referral: Referral) -> list[dict[str, Any]]:
     found = []
     for penalty in fitting(rule_set, referral):
         if penalty.category is Category.KODE_ETIK:
-            signers = [a for a in referral.authorities if a.official in moral_officials]
+            listed = (*referral.authorities, referral.deciding_official)
+            signers = list({a.label(): a for a in listed if a.official in moral_officials}.values())
         else:
             signers = list(referral.who_may_impose(penalty))
         found.append({**penalty_record(penalty), "may_sign": [a.label() for a in signers]})

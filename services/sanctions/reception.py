@@ -27,7 +27,8 @@ def receive(
     already referred (a second referral of one case is adjudication's error, not a new case)."""
     if case.referral is not None:
         return Outcome([])
-    rule_set = book.in_force(date.fromisoformat(referral["incident_date"]))
+    # Without an incident date the referral's own date chooses (the later regime: R).
+    rule_set = book.in_force(date.fromisoformat(referral.get("incident_date") or referred_on.isoformat()))
     version = rule_set.version if rule_set else None
     payload = {
         **referral,

@@ -5,7 +5,7 @@ impose what over that employee (domain.md §4, decided by adjudication and publi
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -16,19 +16,26 @@ from services.sanctions.rules import Category, Level, Penalty
 class Authority:
     """One official with power over the employee, and what they may impose.
 
-    ``may_impose`` holds levels (``SEDANG``) and, where the law narrows a level, penalty
-    codes (``B1``, ``B2`` for "B1–B2" in PP 94/2021 Ps 18); ``KODE_ETIK`` for moral sanctions.
+    ``may_impose`` holds levels (``SEDANG``); ``penalties`` narrows a level to some types where
+    the law does ("B1–B2" in PP 94/2021 Ps 18: ``{"BERAT": ["B1", "B2"]}``). A penalty code in
+    ``may_impose`` is also read as a power over that type alone.
     """
 
     official: str
     relation: str | None
     may_impose: frozenset[str]
     basis: str
+    penalties: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def covers(self, penalty: Penalty) -> bool:
-        """Whether this official may impose ``penalty`` (by its code or its level)."""
+        """Whether this official may impose ``penalty`` (by its level, as narrowed, or its code)."""
+        if penalty.code in self.may_impose:
+            return True
         level = penalty.level.value if penalty.level else None
-        return penalty.code in self.may_impose or (level is not None and level in self.may_impose)
+        if level is None or level not in self.may_impose:
+            return False
+        narrowed = self.penalties.get(level)
+        return narrowed is None or penalty.code in narrowed
 
     def same_post(self, official: str, relation: str | None) -> bool:
         """Whether this is the official named by ``official`` and ``relation``."""
@@ -44,14 +51,20 @@ class Authority:
             "official": self.official,
             "relation": self.relation,
             "may_impose": sorted(self.may_impose),
+            "penalties": {level: sorted(codes) for level, codes in sorted(self.penalties.items())},
             "basis": self.basis,
         }
 
     @classmethod
     def of(cls, data: Mapping[str, Any]) -> Authority:
         """From the referral's JSON."""
+        narrowed = {level: frozenset(codes) for level, codes in (data.get("penalties") or {}).items()}
         return cls(
-            data["official"], data.get("relation"), frozenset(data["may_impose"]), data.get("basis") or ""
+            data["official"],
+            data.get("relation"),
+            frozenset(data["may_impose"]),
+            data.get("basis") or "",
+            narrowed,
         )
 
 
@@ -78,6 +91,7 @@ class Referral:
     def of(cls, record: Mapping[str, Any]) -> Referral:
         """From the payload of ``sanctions.referral_received`` (the validated referral)."""
         finding, subject = record["finding"], record["subject"]
+        incident = record.get("incident_date") or record["referred_on"]
         return cls(
             referral_event_id=record["referral_event_id"],
             referred_on=date.fromisoformat(record["referred_on"]),
@@ -92,12 +106,14 @@ class Referral:
             repeat=bool(finding.get("repeat", False)),
             deciding_official=Authority.of(record["deciding_official"]),
             authorities=tuple(Authority.of(a) for a in record["authorities"]),
-            incident_date=date.fromisoformat(record["incident_date"]),
+            incident_date=date.fromisoformat(incident),
         )
 
     def authority(self, official: str, relation: str | None) -> Authority | None:
-        """The listed authority named by ``official`` and ``relation``, if any."""
-        return next((a for a in self.authorities if a.same_post(official, relation)), None)
+        """The authority named by ``official`` and ``relation``: a listed one, or the deciding
+        official (for a moral sanction adjudication names the PPK, who may not be listed)."""
+        listed = (*self.authorities, self.deciding_official)
+        return next((a for a in listed if a.same_post(official, relation)), None)
 
     def who_may_impose(self, penalty: Penalty) -> Sequence[Authority]:
         """The listed officials whose power covers ``penalty``."""

@@ -72,6 +72,9 @@ class AuthoritySchema(_Tolerant):
     official = ma.fields.String(required=True, validate=v.OneOf(sorted(OFFICIALS)))
     relation = ma.fields.String(allow_none=True, load_default=None)
     may_impose = ma.fields.List(ma.fields.String(), required=True)
+    penalties = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()), allow_none=True, load_default=dict
+    )
     basis = ma.fields.String(allow_none=True, load_default=None)
 
 
@@ -88,7 +91,9 @@ class ReferralSchema(_Tolerant):
     finding = ma.fields.Nested(FindingSchema, required=True)
     deciding_official = ma.fields.Nested(AuthoritySchema, required=True)
     authorities = ma.fields.List(ma.fields.Nested(AuthoritySchema), required=True, validate=v.Length(min=1))
-    incident_date = ma.fields.String(required=True, validate=v.Regexp(r"^\d{4}-\d{2}-\d{2}$"))
+    incident_date = ma.fields.String(
+        allow_none=True, load_default=None, validate=v.Regexp(r"^\d{4}-\d{2}-\d{2}$")
+    )
     election = ma.fields.Nested(ElectionSchema, allow_none=True, load_default=None)
 
 

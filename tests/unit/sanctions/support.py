@@ -48,6 +48,28 @@ PRESIDEN_B3: dict[str, Any] = {
     "may_impose": ["B3"],
     "basis": "PP 94/2021 Ps 17(1)(b)",
 }
+# As adjudication publishes them: levels, narrowed to types where the law does (Ps 17-18).
+PPK_PROV_NARROWED: dict[str, Any] = {
+    "official": "PPK_PROVINSI",
+    "relation": None,
+    "may_impose": ["RINGAN", "SEDANG", "BERAT"],
+    "penalties": {"BERAT": ["B1", "B2"]},
+    "basis": "PP 94/2021 Ps 18(1)",
+}
+PRESIDEN_NARROWED: dict[str, Any] = {
+    "official": "PRESIDEN",
+    "relation": None,
+    "may_impose": ["BERAT", "PTDH"],
+    "penalties": {"BERAT": ["B3"]},
+    "basis": "PP 94/2021 Ps 17(2)",
+}
+# For a code-of-ethics finding adjudication names the PPK with no levels (PP 42/2004 Ps 15).
+PPK_KODE_ETIK: dict[str, Any] = {
+    "official": "PPK_PROVINSI",
+    "relation": None,
+    "may_impose": [],
+    "basis": "PP 42/2004 Ps 15",
+}
 JPT_MADYA_2: dict[str, Any] = {
     "official": "JPT_MADYA",
     "relation": "TWO_LEVELS_UP",
