@@ -154,3 +154,24 @@ def test_the_events_of_a_case_are_served_as_stored(
     assert decision["rule_set"] == "pp94-2021.1"
     assert decision["payload"]["inputs"]["clock"] == datetime(2024, 12, 10, 3, tzinfo=UTC).isoformat()
     assert decision["causation_id"] is None
+
+
+def test_the_openapi_document_shows_every_command_with_if_match_and_its_refusals(client: FlaskClient) -> None:
+    spec = js(client.get("/openapi.json"))
+    paths = spec["paths"]
+    for action in (
+        "decision",
+        "decree",
+        "delivery",
+        "objection",
+        "objection/decision",
+        "appeal",
+        "appeal/answer",
+        "appeal/decision",
+        "execution/completion",
+    ):
+        post = paths[f"/v1/cases/{{case_id}}/{action}"]["post"]
+        assert {"409", "412", "422", "428"} <= set(post["responses"]), action
+        assert any(p["name"] == "If-Match" and p["required"] for p in post["parameters"]), action
+    assert "lighter" in paths["/v1/cases/{case_id}/decision"]["post"]["description"]
+    assert {"get"} <= set(paths["/v1/cases"]) and "/v1/cases/{case_id}/events" in paths
