@@ -9,6 +9,8 @@ measured in the same run on the same PostgreSQL and Kafka (started here on free 
   latency   append → consumer's inbox commit, p50/p99, at a steady 200 events/s
   reports   reports accepted per second over HTTP through gunicorn, 16 clients, vs the trivial
             /healthz on the same gunicorn configuration (bench.intake_http; --only intake)
+  audit     netra audit verify and replay over 100,000 and 200,000 events, vs raw kafka-python
+            consumption of the same topic, with each run's peak RSS (bench.audit; --only audit)
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 
+from bench.audit import run_audit
 from bench.intake_http import run_intake_http
 from shared.bus import ensure_topics, make_producer
 from shared.clock import SystemClock
@@ -297,7 +300,7 @@ def main() -> None:
     parser.add_argument("--relay-events", type=int, default=20000)
     parser.add_argument("--e2e-seconds", type=int, default=15)
     parser.add_argument("--intake-reports", type=int, default=2000, help="reports POSTed over HTTP")
-    parser.add_argument("--only", choices=["intake"], help="run only this part")
+    parser.add_argument("--only", choices=["intake", "audit"], help="run only this part")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="netra-bench-") as tmp:
         pg = EmbeddedPostgres(Path(tmp) / "pg")
@@ -308,6 +311,8 @@ def main() -> None:
         try:
             if args.only == "intake":
                 run_intake_http(server, bootstrap, args.intake_reports)
+            elif args.only == "audit":
+                run_audit(server, bootstrap)
             else:
                 run_all(server, bootstrap, args)
         finally:
@@ -356,3 +361,4 @@ def run_all(server: str, bootstrap: str, args: Any) -> None:
         f"latency    append → inbox commit at 200 ev/s: p50 {p50:.0f} ms, p99 {p99:.0f} ms over {len(millis)} events (target p99 < 250 ms)"
     )
     run_intake_http(server, bootstrap, args.intake_reports)
+    run_audit(server, bootstrap)
