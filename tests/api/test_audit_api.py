@@ -86,10 +86,10 @@ def test_as_of_before_anything_happened_gives_no_events_and_is_recorded(app: Fla
     assert '"as_of":"2000-01-01T00:00:00+07:00"' in reads(app)[0].envelope
 
 
-@pytest.mark.parametrize("role", ["partner", "investigator", "supervisor", "official", "admin"])
-def test_other_roles_are_refused(app: Flask, case_id: str, role: str) -> None:
-    response = app.test_client().get(f"/v1/audit/cases/{case_id}/history", headers=bearer(app, role))
-    assert response.status_code == 403
+def test_every_other_role_is_refused_and_nothing_is_recorded(app: Flask, case_id: str) -> None:
+    for role in ("partner", "investigator", "supervisor", "official", "admin"):
+        response = app.test_client().get(f"/v1/audit/cases/{case_id}/history", headers=bearer(app, role))
+        assert response.status_code == 403, role
     assert reads(app) == []
 
 
