@@ -1,5 +1,8 @@
 """One audit measurement in a process of its own: ``python -m bench.audit_child
-consume|verify|replay``; prints one JSON line with the events, seconds and peak RSS (MB)."""
+consume|verify|replay``; prints one JSON line with the events, seconds and peak RSS (MB).
+
+The events are intake's; adjudication and sanctions are empty, so verify's figure is
+intake's log plus two empty services."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import json
 import resource
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
@@ -14,6 +18,15 @@ from kafka import KafkaConsumer, TopicPartition
 from netra.audit.replay import replay_service
 from netra.audit.verify import verify_system
 from shared.config import Settings
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM, not ru_maxrss: Linux carries ru_maxrss
+    across exec, so a child would report the (larger) parent it was forked from."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def consume(settings: Settings) -> dict[str, Any]:
@@ -61,5 +74,5 @@ def replay(settings: Settings) -> dict[str, Any]:
 
 if __name__ == "__main__":
     measured = {"consume": consume, "verify": verify, "replay": replay}[sys.argv[1]](Settings.from_env())
-    measured["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    measured["rss_mb"] = peak_rss_mb()
     print(json.dumps(measured))
