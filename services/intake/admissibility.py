@@ -174,7 +174,7 @@ def assess(report: Report, rules: RuleSet, calendar: WorkingCalendar) -> Assessm
     else:
         status = AdmissibilityStatus.REGISTERED
     return Assessment(
-        rule_set=rules.version,
+        rule_set=rules.name,
         status=status,
         missing=missing,
         missing_rules=missing_rules,

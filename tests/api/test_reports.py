@@ -81,7 +81,7 @@ def test_a_complete_report_is_registered_as_a_new_numbered_case(
     kinds = [e["event_type"] for e in events_of(intake, body["case_id"])]
     assert kinds == ["intake.report_received", "intake.case_registered"]
     registered = events_of(intake, body["case_id"])[1]
-    assert registered["rule_set"] == "2024.1"
+    assert registered["rule_set"] == "admissibility-2024.1"
     assert (
         registered["payload"]["assessment"]["recommending_body"]["body"] == "BKN"
     )  # known after 24 Aug 2024

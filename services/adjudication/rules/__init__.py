@@ -9,8 +9,6 @@ service at start-up rather than the first case that needs the rule.
 
 from __future__ import annotations
 
-import enum
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,9 +16,6 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from services.adjudication.rules.reader import Reader, RuleSetError, optional_enum
 from services.adjudication.vocabulary import (
     AgencyLevel,
     Category,
@@ -32,22 +27,15 @@ from services.adjudication.vocabulary import (
     Relation,
     TeamRole,
 )
+from shared import rulefiles
+from shared.rulefiles import Confidence, Reader, RuleSetError
 from shared.workdays import DayCount
 
 __all__ = ["RuleBook", "RuleSet", "RuleSetError", "load_rule_book"]
 
 RULES_DIR = Path(__file__).parent
-FILE_PATTERN = re.compile(r"^adjudication-(?P<version>[0-9A-Za-z.\-]+)\.yaml$")
+KIND = "adjudication"
 DEADLINE_KINDS = frozenset({"examination", "second_summons", "ppk_follow_up"})
-
-
-class Confidence(enum.StrEnum):
-    """How sure domain.md is of the law a rule encodes."""
-
-    V = "V"
-    S = "S"
-    R = "R"
-    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
@@ -173,7 +161,7 @@ class RuleSet:
     @property
     def name(self) -> str:
         """What events record as ``rule_set``."""
-        return f"adjudication-{self.version}"
+        return f"{KIND}-{self.version}"
 
     def body_on(self, day: date) -> BodyPeriod:
         """The body that issues recommendations on ``day``."""
@@ -187,54 +175,17 @@ class RuleSet:
         return self.deadlines[kind]
 
 
-@dataclass(frozen=True)
-class RuleBook:
-    """Every known rule set, to pick the one in force on a date or replay an old version."""
-
-    rule_sets: tuple[RuleSet, ...]
-
-    def in_force(self, on: date) -> RuleSet:
-        """The rule set with the latest ``effective_from`` not after ``on``."""
-        candidates = [r for r in self.rule_sets if r.effective_from <= on]
-        if not candidates:
-            raise LookupError(
-                f"no adjudication rule set is in force on {on.isoformat()} "
-                "(conduct before PP 94/2021 falls under PP 53/2010, which is not loaded)"
-            )
-        return max(candidates, key=lambda r: r.effective_from)
-
-    def named(self, name: str) -> RuleSet:
-        """The rule set an event recorded as ``rule_set`` (to replay a decision)."""
-        for rule_set in self.rule_sets:
-            if rule_set.name == name:
-                return rule_set
-        raise LookupError(f"no adjudication rule set is named {name!r}")
+RuleBook = rulefiles.RuleBook[RuleSet]
 
 
 def load_rule_book(directory: Path = RULES_DIR) -> RuleBook:
     """Load and validate every ``adjudication-<version>.yaml`` in ``directory``."""
-    rule_sets = [load_rule_set(p) for p in sorted(directory.glob("adjudication-*.yaml"))]
-    if not rule_sets:
-        raise RuleSetError(f"{directory}: no adjudication-<version>.yaml files")
-    starts = [r.effective_from for r in rule_sets]
-    if len(set(starts)) != len(starts):
-        raise RuleSetError(f"{directory}: two rule sets take effect on the same day")
-    return RuleBook(tuple(sorted(rule_sets, key=lambda r: r.effective_from)))
+    return rulefiles.load_rule_book(directory, KIND, parse_rule_set)
 
 
 def load_rule_set(path: Path) -> RuleSet:
-    """Load one rule file; its header version must match the version in its name."""
-    match = FILE_PATTERN.match(path.name)
-    if match is None:
-        raise RuleSetError(f"{path.name}: name must be adjudication-<version>.yaml")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise RuleSetError(f"{path.name}: not YAML: {exc}") from exc
-    rule_set = parse_rule_set(data, origin=path.name)
-    if rule_set.version != match["version"]:
-        raise RuleSetError(f"{path.name}: header version {rule_set.version!r} does not match the name")
-    return rule_set
+    """Load one rule file (all of a directory's files load with ``load_rule_book``)."""
+    return rulefiles.load_rule_file(path, KIND, parse_rule_set)
 
 
 def parse_rule_set(data: Any, origin: str = "<rules>") -> RuleSet:
@@ -323,7 +274,7 @@ def _violation(r: Reader, m: Mapping[str, Any], where: str) -> ViolationRule:
         basis=_basis(r, {**m, "id": code}, where),
         code=code,
         category=r.enum(Category, m, "category", where),
-        level=optional_enum(r, Level, m, "level", where),
+        level=r.optional_enum(Level, m, "level", where),
     )
     if rule.category is Category.KODE_ETIK and rule.level is not None:
         r.problem(where, "a kode etik violation has no level (moral sanction, PP 42/2004 Ps 15)")
@@ -334,8 +285,8 @@ def _hierarchy(r: Reader, m: Mapping[str, Any], where: str) -> HierarchyRow:
     return HierarchyRow(
         position_kind=r.enum(PositionKind, m, "position_kind", where),
         agency_levels=r.enums(AgencyLevel, m, "agency_levels", where),
-        one_level_up=optional_enum(r, Official, m, "one_level_up", where),
-        two_levels_up=optional_enum(r, Official, m, "two_levels_up", where),
+        one_level_up=r.optional_enum(Official, m, "one_level_up", where),
+        two_levels_up=r.optional_enum(Official, m, "two_levels_up", where),
     )
 
 
@@ -351,7 +302,7 @@ def _authority(r: Reader, m: Mapping[str, Any], where: str) -> AuthorityRule:
     return AuthorityRule(
         basis=_basis(r, m, where),
         official=r.enum(Official, m, "official", where),
-        relation=optional_enum(r, Relation, m, "relation", where),
+        relation=r.optional_enum(Relation, m, "relation", where),
         position_kinds=r.enums(PositionKind, m, "position_kinds", where),
         agency_levels=r.enums(AgencyLevel, m, "agency_levels", where),
         may_impose=_levels(r, m, "may_impose", where),

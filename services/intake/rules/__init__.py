@@ -10,7 +10,6 @@ with a typo must fail at start-up, not on the first report that needs the rule.
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -18,14 +17,15 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from services.intake.report import Channel, ElectionType, EmployeeType, ReportKind
-from services.intake.rules.reader import Reader, RuleSetError
+from shared import rulefiles
+from shared.rulefiles import Confidence, Reader, RuleSetError, repeated
 from shared.workdays import DayCount
 
 RULES_DIR = Path(__file__).parent
-FILE_PATTERN = re.compile(r"^admissibility-(?P<version>[0-9A-Za-z.\-]+)\.yaml$")
+KIND = "admissibility"
+
+__all__ = ["Confidence", "RuleBook", "RuleSet", "RuleSetError", "load_rule_book", "load_rule_set"]
 
 # The report fields a content rule may require; the decider knows how to read each one.
 CONTENT_FIELDS = frozenset(
@@ -38,15 +38,6 @@ CONTENT_FIELDS = frozenset(
         "incident.description",
     }
 )
-
-
-class Confidence(enum.StrEnum):
-    """How sure domain.md is of the law a rule encodes."""
-
-    V = "V"  # verified in the primary text
-    S = "S"  # secondary sources only
-    R = "R"  # recalled, unverified
-    UNKNOWN = "unknown"  # not found; the rule is Netra's practice
 
 
 class RecommendingBody(enum.StrEnum):
@@ -147,55 +138,23 @@ class RuleSet:
     out_of_scope: tuple[OutOfScopeRule, ...]
     gakkumdu: tuple[GakkumduRule, ...]
 
+    @property
+    def name(self) -> str:
+        """What events record as ``rule_set``: the file's name without ``.yaml``."""
+        return f"{KIND}-{self.version}"
 
-@dataclass(frozen=True)
-class RuleBook:
-    """Every known rule set, to pick the one in force on a date or replay an old version."""
 
-    rule_sets: tuple[RuleSet, ...]
-
-    def in_force(self, on: date) -> RuleSet:
-        """The rule set with the latest ``effective_from`` not after ``on``."""
-        candidates = [r for r in self.rule_sets if r.effective_from <= on]
-        if not candidates:
-            raise LookupError(f"no admissibility rule set is in force on {on.isoformat()}")
-        return max(candidates, key=lambda r: r.effective_from)
-
-    def version(self, version: str) -> RuleSet:
-        """The rule set named ``version`` (to replay a recorded decision)."""
-        for rule_set in self.rule_sets:
-            if rule_set.version == version:
-                return rule_set
-        raise LookupError(f"no admissibility rule set has version {version!r}")
+RuleBook = rulefiles.RuleBook[RuleSet]
 
 
 def load_rule_book(directory: Path = RULES_DIR) -> RuleBook:
     """Load and validate every ``admissibility-<version>.yaml`` in ``directory``."""
-    rule_sets = [load_rule_set(p) for p in sorted(directory.glob("admissibility-*.yaml"))]
-    if not rule_sets:
-        raise RuleSetError(f"{directory}: no admissibility-<version>.yaml files")
-    problems = [
-        f"two rule sets take effect on {day}"
-        for day in _duplicates(r.effective_from.isoformat() for r in rule_sets)
-    ] + [f"version {v} appears twice" for v in _duplicates(r.version for r in rule_sets)]
-    if problems:
-        raise RuleSetError(f"{directory}: " + "; ".join(problems))
-    return RuleBook(tuple(sorted(rule_sets, key=lambda r: r.effective_from)))
+    return rulefiles.load_rule_book(directory, KIND, parse_rule_set)
 
 
 def load_rule_set(path: Path) -> RuleSet:
-    """Load one rule file; its header version must match the version in its name."""
-    match = FILE_PATTERN.match(path.name)
-    if match is None:
-        raise RuleSetError(f"{path.name}: name must be admissibility-<version>.yaml")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise RuleSetError(f"{path.name}: not YAML: {exc}") from exc
-    rule_set = parse_rule_set(data, origin=path.name)
-    if rule_set.version != match["version"]:
-        raise RuleSetError(f"{path.name}: header version {rule_set.version!r} does not match the name")
-    return rule_set
+    """Load one rule file (all of a directory's files load with ``load_rule_book``)."""
+    return rulefiles.load_rule_file(path, KIND, parse_rule_set)
 
 
 def parse_rule_set(data: Any, origin: str = "<rules>") -> RuleSet:
@@ -301,7 +260,7 @@ def _check_whole(r: Reader, rule_set: RuleSet) -> None:
         )
         for rule in group
     ]
-    for dup in _duplicates(ids):
+    for dup in repeated(ids):
         r.problem("", f"rule id {dup} appears twice")
     seen: set[tuple[ElectionType, Channel, ReportKind]] = set()
     for window in rule_set.reporting_windows:
@@ -321,13 +280,3 @@ def _product(
     types: Iterable[ElectionType], channels: Iterable[Channel], kinds: Iterable[ReportKind]
 ) -> Iterable[tuple[ElectionType, Channel, ReportKind]]:
     return ((t, c, k) for t in types for c in channels for k in kinds)
-
-
-def _duplicates(values: Iterable[str]) -> list[str]:
-    seen: set[str] = set()
-    dups: list[str] = []
-    for value in values:
-        if value in seen and value not in dups:
-            dups.append(value)
-        seen.add(value)
-    return dups

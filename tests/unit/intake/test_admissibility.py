@@ -205,7 +205,7 @@ def test_the_decision_records_the_rule_set_the_rules_and_the_inputs_as_json() ->
     report = a_report(known_at=date(2024, 10, 8), reported_on=date(2024, 10, 16), codes=("N5",))
     record = assess(report, RULES, CAL).to_record()
     assert json.loads(json.dumps(record)) == record
-    assert record["rule_set"] == "2024.1"
+    assert record["rule_set"] == "admissibility-2024.1"
     assert record["late"] is True
     assert record["window"]["rule"] == "PILKADA_LAPORAN_7_HARI"
     assert record["window"]["deadline"] == "2024-10-15"

@@ -77,7 +77,7 @@ def test_a_report_that_joins_no_case_opens_a_numbered_case(
         True,
     )
     assert [e.event_type for e in receipt.events] == [REPORT_RECEIVED, opening]
-    assert receipt.events[1].rule_set == RULES.version
+    assert receipt.events[1].rule_set == RULES.name
     assert opened == ["opened"]
 
 

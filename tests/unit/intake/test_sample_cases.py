@@ -116,7 +116,7 @@ def test_case_e_a_lurah_handing_out_cash_in_pilkada_2020_goes_to_kasn_and_gakkum
     rules = BOOK.in_force(report.known_at)
     result = assess(report, rules, CAL)
     assert result.status is AdmissibilityStatus.REGISTERED
-    assert result.rule_set == rules.version
+    assert result.rule_set == rules.name
     assert result.recommending_body is not None and result.recommending_body.body is RecommendingBody.KASN
     assert result.gakkumdu
     assert (result.deadline, result.late) == (date(2020, 11, 27), False)
