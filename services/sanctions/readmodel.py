@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,6 +24,7 @@ from services.sanctions.decision import rederive_decision
 from services.sanctions.rules import default_rule_book
 from shared.envelope import Envelope, NewEvent
 from shared.readmodel import ReadModel
+from shared.refusals import Refused
 from shared.workdays import WorkingCalendar
 
 TABLES = ("sanctions_cases", "sanctions_timeline")
@@ -165,8 +166,17 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
+DECISION_NOT_REDERIVED = "sanctions.decision_not_rederived"
+
+
 def _rederive_decision(recorded: Envelope, prior: Sequence[Envelope]) -> NewEvent:
-    return rederive_decision(recorded, prior, default_rule_book(), WorkingCalendar())
+    """The decision re-derived; if its recorded inputs are now refused (an edited event, or
+    rule data changed under the same version), an event saying why, which cannot match."""
+    try:
+        return rederive_decision(recorded, prior, default_rule_book(), WorkingCalendar())
+    except (Refused, LookupError, KeyError, AssertionError) as exc:
+        at = datetime.fromisoformat(recorded.occurred_at)
+        return NewEvent(DECISION_NOT_REDERIVED, {"refused": str(exc)}, at, rule_set=recorded.rule_set)
 
 
 REDERIVE: Mapping[str, Callable[[Envelope, Sequence[Envelope]], NewEvent]] = {

@@ -8,10 +8,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from services.sanctions.readmodel import READ_MODEL
 from shared.clock import ManualClock
+from shared.db import create_engine
+from shared.envelope import Envelope, canonical_json
+from shared.runtime import runtime
 from tests.api.test_sanctions_support import command, js, refer, scheduler
 
 pytest_plugins = ("tests.api.test_sanctions_support",)
@@ -214,3 +219,61 @@ def test_a_lapsed_delivery_is_overdue_before_and_after_the_scheduler_records_it(
         js(client.get(f"/v1/cases/{case_id}/events", headers=official))[-1]["envelope"]["payload"]["late"]
         is True
     )
+
+
+def test_the_read_models_rebuilt_from_the_events_alone_match_the_live_ones(
+    sanctions: Flask,
+    client: FlaskClient,
+    official: dict[str, str],
+    sanctions_clock: ManualClock,
+    new_database: Any,
+) -> None:
+    case_id = refer(sanctions)
+    step(client, official, case_id, "decision", {"penalty": "B3", "decided_on": "2024-12-09"})
+    step(
+        client,
+        official,
+        case_id,
+        "decree",
+        {"number": "1", "issued_on": "2024-12-09", "document_sha256": SHA},
+    )
+    sanctions_clock.set(at("2024-12-12"))
+    step(client, official, case_id, "delivery", {"received_on": "2024-12-12"})
+    sanctions_clock.set(at("2024-12-13"))
+    step(client, official, case_id, "appeal", {"filed_on": "2024-12-13"})
+    sanctions_clock.set(at("2025-03-03"))
+    assert scheduler(sanctions).run_once() == 1  # the PPK's answer to BPASN lapsed: a breach
+    assert js(client.get(f"/v1/cases/{case_id}", headers=official))["breaches"] == ["ppk_answer"]
+    step(
+        client,
+        official,
+        case_id,
+        "appeal/decision",
+        {"ruling": "LIGHTEN", "penalty": "B2", "decided_on": "2025-03-03"},
+    )
+    live = runtime(sanctions).engine
+    scratch = create_engine(new_database("sanctions"))
+    try:
+        with live.connect() as conn:
+            envelopes = [
+                Envelope.from_bytes(r.encode())
+                for r in conn.execute(sa.text("SELECT envelope FROM events ORDER BY position")).scalars()
+            ]
+        with scratch.begin() as conn:
+            for envelope in envelopes:
+                READ_MODEL.project(conn, envelope)
+        for table in READ_MODEL.tables:
+            query = sa.text(f"SELECT * FROM {table} ORDER BY 1, 2")
+            with live.connect() as a, scratch.connect() as b:
+                assert [tuple(map(str, r)) for r in a.execute(query)] == [
+                    tuple(map(str, r)) for r in b.execute(query)
+                ]
+        decision = next(e for e in envelopes if e.event_type == "sanctions.decision_issued")
+        prior = [
+            e for e in envelopes if e.stream_id == case_id and e.stream_version < decision.stream_version
+        ]
+        rederived = READ_MODEL.rederive["sanctions.decision_issued"](decision, prior)
+        assert canonical_json(dict(rederived.payload)) == canonical_json(dict(decision.payload))
+    finally:
+        scratch.dispose()
+    assert js(client.get(f"/v1/cases/{case_id}", headers=official))["breaches"] == []

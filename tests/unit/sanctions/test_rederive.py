@@ -5,12 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
-import pytest
-
 from services.sanctions.decision import DecisionRequest, decide
 from services.sanctions.readmodel import READ_MODEL
 from shared.envelope import canonical_json
-from shared.refusals import RuleViolations
 from tests.unit.sanctions.support import BOOK, CALENDAR, Story, referral
 
 
@@ -36,5 +33,6 @@ def test_an_edited_decision_no_longer_rederives() -> None:
     forged = replace(
         recorded, payload={**recorded.payload, "inputs": {**recorded.payload["inputs"], "penalties": ["R1"]}}
     )
-    with pytest.raises(RuleViolations):
-        READ_MODEL.rederive["sanctions.decision_issued"](forged, story.history[:-1])
+    rederived = READ_MODEL.rederive["sanctions.decision_issued"](forged, story.history[:-1])
+    assert rederived.event_type == "sanctions.decision_not_rederived"
+    assert "lighter than the finding's level BERAT" in rederived.payload["refused"]
