@@ -176,11 +176,23 @@ def post_objection_decision(body: dict[str, Any], case_id: str) -> Response:
     return _appeal_decision(appeals.KEBERATAN, case_id, body)
 
 
+@blp.route("/<string:case_id>/objection/answer", methods=["POST"])
+@_documented(AnswerRequestSchema)
+def post_objection_answer(body: dict[str, Any], case_id: str) -> Response:
+    """Record the issuing official's answer to the superior deciding a keberatan (due within
+    6 working days, PP 79/2021 Ps 8); only for a keberatan addressed to the superior."""
+    return _command(
+        case_id, lambda case, today: appeals.answer(appeals.KEBERATAN, case, body["answered_on"], today)
+    )
+
+
 @blp.route("/<string:case_id>/appeal/answer", methods=["POST"])
 @_documented(AnswerRequestSchema)
 def post_appeal_answer(body: dict[str, Any], case_id: str) -> Response:
     """Record the PPK's answer to BPASN on a banding (due within 21 working days)."""
-    return _command(case_id, lambda case, today: appeals.answer(case, body["answered_on"], today))
+    return _command(
+        case_id, lambda case, today: appeals.answer(appeals.BANDING, case, body["answered_on"], today)
+    )
 
 
 @blp.route("/<string:case_id>/appeal/decision", methods=["POST"])

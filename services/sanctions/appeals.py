@@ -123,13 +123,19 @@ def file(
     return Outcome(events, starts=starts, meets=[APPEAL_WINDOW], cancels=[TAKES_EFFECT])
 
 
-def answer(case: Case, answered_on: date, today: date) -> Outcome:
-    """The PPK's answer to BPASN on a banding (PP 79/2021 Ps 13)."""
-    case.require(Action.APPEAL_ANSWER)
+def answer(kind: str, case: Case, answered_on: date, today: date) -> Outcome:
+    """The PPK's answer to BPASN on a banding (PP 79/2021 Ps 13), or the issuing official's
+    answer to the superior deciding a keberatan (Ps 8)."""
+    action, event_type, clock = (
+        (Action.APPEAL_ANSWER, ev.APPEAL_ANSWERED, "ppk_answer")
+        if kind == BANDING
+        else (Action.OBJECTION_ANSWER, ev.OBJECTION_ANSWERED, "official_answer")
+    )
+    case.require(action)
     assert case.appeal is not None
     require_dated("answered_on", answered_on, not_before=case.appeal.filed_on, today=today)
-    event = ev.dated(ev.APPEAL_ANSWERED, {"answered_on": answered_on.isoformat()}, answered_on)
-    return Outcome([event], meets=["ppk_answer"])
+    event = ev.dated(event_type, {"answered_on": answered_on.isoformat()}, answered_on)
+    return Outcome([event], meets=[clock])
 
 
 def decide(kind: str, case: Case, book: RuleBook, decision: AppealDecision, today: date) -> Outcome:

@@ -44,6 +44,7 @@ class Action(enum.StrEnum):
     OBJECTION = "objection"
     OBJECTION_DECISION = "objection/decision"
     APPEAL = "appeal"
+    OBJECTION_ANSWER = "objection/answer"
     APPEAL_ANSWER = "appeal/answer"
     APPEAL_DECISION = "appeal/decision"
     COMPLETION = "execution/completion"
@@ -146,7 +147,13 @@ class Case:
             return [Action.DELIVERY]
         if self.appeal is not None:
             if self.appeal.kind == "KEBERATAN":
-                return [Action.OBJECTION_DECISION]
+                # Only the issuing official under a superior answers (PP 79/2021 Ps 8).
+                waiting = self.appeal.addressed_to == "ATASAN_PEJABAT" and not self.appeal.answered
+                return (
+                    [Action.OBJECTION_ANSWER, Action.OBJECTION_DECISION]
+                    if waiting
+                    else [Action.OBJECTION_DECISION]
+                )
             return (
                 [Action.APPEAL_DECISION]
                 if self.appeal.answered
@@ -234,6 +241,7 @@ _APPLY: dict[str, Any] = {
     ev.OBJECTION_FILED: _appeal_filed("KEBERATAN"),
     ev.APPEAL_FILED: _appeal_filed("BANDING"),
     ev.APPEAL_ANSWERED: _answered,
+    ev.OBJECTION_ANSWERED: _answered,
     ev.OBJECTION_DECIDED: _appeal_decided,
     ev.APPEAL_DECIDED: _appeal_decided,
     ev.EXECUTION_STARTED: lambda case, p: {"execution": p},

@@ -24,6 +24,7 @@ PENALTY_SUSPENDED = "sanctions.penalty_suspended"
 APPEAL_WINDOW_CLOSED = "sanctions.appeal_window_closed"
 OBJECTION_FILED = "sanctions.objection_filed"  # keberatan
 OBJECTION_REJECTED_LATE = "sanctions.objection_rejected_late"  # tidak dapat diterima
+OBJECTION_ANSWERED = "sanctions.objection_answered"  # the issuing official's answer to the superior
 OBJECTION_DECIDED = "sanctions.objection_decided"
 APPEAL_FILED = "sanctions.appeal_filed"  # banding to BPASN
 APPEAL_REJECTED_LATE = "sanctions.appeal_rejected_late"

@@ -55,7 +55,7 @@ def _unmet(case: Case, kind: str) -> bool:
     return {
         "delivery": case.decision is not None and case.received_on is None,
         "keberatan_decision": appeal is not None and appeal.kind == "KEBERATAN",
-        "official_answer": appeal is not None and appeal.kind == "KEBERATAN",
+        "official_answer": appeal is not None and appeal.kind == "KEBERATAN" and not appeal.answered,
         "ppk_answer": appeal is not None and appeal.kind == "BANDING" and not appeal.answered,
         "bpasn_decision": appeal is not None and appeal.kind == "BANDING",
     }[kind]

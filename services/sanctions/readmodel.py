@@ -42,6 +42,7 @@ FULFILS = {
     ev.DECISION_DELIVERED: ("delivery",),
     ev.OBJECTION_DECIDED: ("keberatan_decision", "official_answer"),
     ev.APPEAL_ANSWERED: ("ppk_answer",),
+    ev.OBJECTION_ANSWERED: ("official_answer",),
     ev.APPEAL_DECIDED: ("bpasn_decision", "ppk_answer"),
     ev.CASE_CLOSED: OBLIGATIONS,
 }

@@ -166,6 +166,7 @@ def test_the_openapi_document_shows_every_command_with_if_match_and_its_refusals
         "objection",
         "objection/decision",
         "appeal",
+        "objection/answer",
         "appeal/answer",
         "appeal/decision",
         "execution/completion",

@@ -63,7 +63,11 @@ def test_a_keberatan_against_another_officials_decision_goes_to_the_superior() -
         appeals.file(appeals.KEBERATAN, story.case, BOOK, CALENDAR, date(2024, 12, 13), TODAY)
     )[0]
     assert filed.payload["addressed_to"] == "ATASAN_PEJABAT"
-    assert "official_answer_due_on" in filed.payload
+    assert filed.payload["official_answer_due_on"] == "2024-12-23"  # 6 working days
+    assert [a.value for a in story.case.allowed()] == ["objection/answer", "objection/decision"]
+    story.record(appeals.answer(appeals.KEBERATAN, story.case, date(2024, 12, 19), TODAY))
+    assert "official_answer" not in [s.kind for s in story.starts]
+    assert [a.value for a in story.case.allowed()] == ["objection/decision"]
 
 
 @pytest.mark.parametrize(
@@ -163,7 +167,7 @@ def test_a_banding_against_a_dismissal_runs_its_two_clocks_and_bpasn_decides() -
     assert filed.payload["addressed_to"] == "BPASN"
     assert {s.kind for s in story.starts} == {"ppk_answer", "bpasn_decision"}
     assert story.case.state is State.UNDER_BANDING
-    story.record(appeals.answer(story.case, date(2025, 1, 10), TODAY))
+    story.record(appeals.answer(appeals.BANDING, story.case, date(2025, 1, 10), TODAY))
     assert [a.value for a in story.case.allowed()] == ["appeal/decision"]
     new = story.record(
         appeals.decide(
