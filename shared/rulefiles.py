@@ -199,6 +199,10 @@ class Reader:
         self.problem(_at(where, key), "must be a whole number, 0 or more")
         return 0
 
+    def optional_count(self, m: Mapping[str, Any], key: str, where: str) -> int | None:
+        """A whole number, 0 or more, or None when absent or null."""
+        return None if m.get(key) is None else self.count(m, key, where)
+
     def day(self, m: Mapping[str, Any], key: str, where: str) -> date:
         """A date, written YYYY-MM-DD."""
         value = m.get(key)

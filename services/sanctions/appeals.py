@@ -103,13 +103,13 @@ def file(
     if filed_on > limit:
         # Tidak dapat diterima: recorded, and nothing else changes (PP 79/2021 Ps 4(2), 12).
         return Outcome([ev.dated(spec.rejected, {**base, "ruling": "TIDAK_DAPAT_DITERIMA"}, filed_on)])
-    rule_set = book.version(case.rule_set)
+    rule_set = book.named(case.rule_set)
     addressed_to, starts = _route(kind, case, rule_set, calendar, filed_on)
     filed = ev.dated(
         spec.filed,
         {**base, "addressed_to": addressed_to, **{f"{s.kind}_due_on": s.due_on.isoformat() for s in starts}},
         filed_on,
-        rule_set.version,
+        rule_set.name,
     )
     events = [filed]
     if case.in_force:
@@ -144,7 +144,7 @@ def decide(kind: str, case: Case, book: RuleBook, decision: AppealDecision, toda
     case.require(spec.decision_action)
     assert case.appeal is not None and case.rule_set is not None and case.penalty is not None
     require_dated("decided_on", decision.decided_on, not_before=case.appeal.filed_on, today=today)
-    rule_set = book.version(case.rule_set)
+    rule_set = book.named(case.rule_set)
     standing = standing_penalty(rule_set, case, decision)
     in_force_on = decision.in_force_on or decision.decided_on
     if decision.in_force_on is not None and decision.in_force_on < decision.decided_on:
@@ -159,7 +159,7 @@ def decide(kind: str, case: Case, book: RuleBook, decision: AppealDecision, toda
         "penalty": standing,
         "in_force_on": None if standing is None else in_force_on.isoformat(),
     }
-    events = [ev.dated(spec.decided, payload, decision.decided_on, rule_set.version)]
+    events = [ev.dated(spec.decided, payload, decision.decided_on, rule_set.name)]
     clocks = list(spec.clocks)
     if standing is None:
         closed = {"reason": "REVOKED" if decision.ruling is Ruling.REVOKE else "ANNULLED"}
@@ -173,7 +173,7 @@ def decide(kind: str, case: Case, book: RuleBook, decision: AppealDecision, toda
         return Outcome(
             events + take_effect(case.evolve(events), in_force_on), meets=clocks[:1], cancels=clocks[1:]
         )
-    timer = DeadlineStart(TAKES_EFFECT, in_force_on - timedelta(days=1), DayCount.CALENDAR, rule_set.version)
+    timer = DeadlineStart(TAKES_EFFECT, in_force_on - timedelta(days=1), DayCount.CALENDAR, rule_set.name)
     return Outcome(events, starts=[timer], meets=clocks[:1], cancels=clocks[1:])
 
 
@@ -202,7 +202,7 @@ def standing_penalty(rule_set: RuleSet, case: Case, decision: AppealDecision) ->
             [
                 RuleViolation(
                     "penalty",
-                    f"{decision.penalty} is not a penalty for this employee under {rule_set.version}",
+                    f"{decision.penalty} is not a penalty for this employee under {rule_set.name}",
                     "PENALTY_CATALOGUE",
                 )
             ]
@@ -240,7 +240,7 @@ def _route(
     def clock(name: str) -> DeadlineStart:
         rule = rule_set.deadline(name)
         return DeadlineStart(
-            name, calendar.add_days(filed_on, rule.days, rule.count), rule.count, rule_set.version
+            name, calendar.add_days(filed_on, rule.days, rule.count), rule.count, rule_set.name
         )
 
     if kind == BANDING:

@@ -157,4 +157,4 @@ def _history(conn: sa.Connection, case_id: str) -> list[Envelope]:
 def _options(case: Case) -> list[dict[str, Any]]:
     if case.referral is None or case.rule_set is None or case.decision is not None:
         return []
-    return options(default_rule_book().version(case.rule_set), case.referral)
+    return options(default_rule_book().named(case.rule_set), case.referral)

@@ -75,7 +75,7 @@ def decide(case: Case, book: RuleBook, calendar: WorkingCalendar, request: Decis
     case.require(Action.DECISION)
     assert case.referral is not None  # require() allows a decision only on a referred case
     referral = case.referral
-    rule_set = book.version(case.rule_set) if case.rule_set else None
+    rule_set = book.named(case.rule_set) if case.rule_set else None
     if rule_set is None:
         raise RuleViolation(
             "penalty",
@@ -142,11 +142,11 @@ def decision_event(
             **request.inputs(),
             "finding_event_id": referral.finding_event_id,
             "referral_event_id": referral.referral_event_id,
-            "rule_set": rule_set.version,
+            "rule_set": rule_set.name,
         },
     }
     return NewEvent(
-        ev.DECISION_ISSUED, payload, dating.at_start_of(request.decided_on), rule_set=rule_set.version
+        ev.DECISION_ISSUED, payload, dating.at_start_of(request.decided_on), rule_set=rule_set.name
     )
 
 
@@ -157,7 +157,7 @@ def rederive_decision(
     case = Case.of(prior)
     assert case.referral is not None, "a decision follows its referral"
     inputs = recorded.payload["inputs"]
-    rule_set = book.version(inputs["rule_set"])
+    rule_set = book.named(inputs["rule_set"])
     request = DecisionRequest.of(inputs)
     penalty, signer = validate(rule_set, case.referral, request)
     return decision_event(rule_set, case.referral, request, penalty, signer, calendar)
@@ -166,7 +166,7 @@ def rederive_decision(
 def _delivery_start(rule_set: RuleSet, request: DecisionRequest, calendar: WorkingCalendar) -> DeadlineStart:
     rule = rule_set.deadline("delivery")
     due = calendar.add_days(request.decided_on, rule.days, rule.count)
-    return DeadlineStart("delivery", due, rule.count, rule_set.version)
+    return DeadlineStart("delivery", due, rule.count, rule_set.name)
 
 
 def _date_problems(referral: Referral, request: DecisionRequest) -> list[RuleViolation]:
@@ -200,7 +200,7 @@ def _penalty(rule_set: RuleSet, referral: Referral, code: str) -> tuple[Penalty 
         return None, [
             RuleViolation(
                 "penalty",
-                f"{code} is not available while {switches} (rule set {rule_set.version}); available: {known}",
+                f"{code} is not available while {switches} (rule set {rule_set.name}); available: {known}",
                 f"PS42_SEDANG_TYPES ({article.cite()})",
             )
         ]
@@ -218,9 +218,9 @@ def _no_such_penalty(rule_set: RuleSet, referral: Referral, code: str, known: st
         return RuleViolation("penalty", f"{reason}; available: {known}", "PPPK_PENALTIES (PP 49/2018 Ps 52)")
     return RuleViolation(
         "penalty",
-        f"{code} is not a penalty for a {referral.employee_type} under rule set {rule_set.version}; "
+        f"{code} is not a penalty for a {referral.employee_type} under rule set {rule_set.name}; "
         f"available: {known}",
-        f"PENALTY_CATALOGUE ({rule_set.version}; {rule_set.selection.cite()})",
+        f"PENALTY_CATALOGUE ({rule_set.name}; {rule_set.selection.cite()})",
     )
 
 

@@ -82,7 +82,7 @@ def deliver(
     assert case.decision is not None and case.penalty is not None and case.rule_set is not None
     decided_on = date.fromisoformat(case.decision["decided_on"])
     require_dated("received_on", received_on, not_before=decided_on, today=today)
-    rule_set = book.version(case.rule_set)
+    rule_set = book.named(case.rule_set)
     takes = rule_set.deadline("takes_effect")
     in_force_on = calendar.add_days(received_on, takes.days, takes.count)
     route = case.penalty["appeal_route"]
@@ -102,9 +102,9 @@ def deliver(
     }
     starts = [
         # Lapses at the start of in_force_on: the day before is its last day.
-        DeadlineStart(TAKES_EFFECT, in_force_on - timedelta(days=1), DayCount.CALENDAR, rule_set.version)
+        DeadlineStart(TAKES_EFFECT, in_force_on - timedelta(days=1), DayCount.CALENDAR, rule_set.name)
     ]
     if filing and limit:
-        starts.append(DeadlineStart(APPEAL_WINDOW, limit, filing.count, rule_set.version))
-    event = ev.dated(ev.DECISION_DELIVERED, payload, received_on, rule_set.version)
+        starts.append(DeadlineStart(APPEAL_WINDOW, limit, filing.count, rule_set.name))
+    event = ev.dated(ev.DECISION_DELIVERED, payload, received_on, rule_set.name)
     return Outcome([event], starts=starts, meets=["delivery"])

@@ -31,7 +31,7 @@ def escalate(case: Case, rule_set: RuleSet, breach: NewEvent, lapsed_on: date) -
                 "deciding_official": case.referral.deciding_official.as_dict() if case.referral else None,
             },
             lapsed_on,
-            rule_set.version,
+            rule_set.name,
         )
         for step in rule_set.escalation
     ]

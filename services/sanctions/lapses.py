@@ -43,7 +43,7 @@ def on_lapse(case: Case, book: RuleBook, kind: str, due_on: date, breach: NewEve
         closed = ev.dated(ev.APPEAL_WINDOW_CLOSED, {"appeal_limit": due_on.isoformat()}, lapsed_on)
         return [closed, *closing(case.evolve([closed]), lapsed_on)]
     if kind == FOLLOW_UP:
-        rule_set = book.version(case.rule_set) if case.rule_set else None
+        rule_set = book.named(case.rule_set) if case.rule_set else None
         return escalate(case, rule_set, _with(breach), lapsed_on) if rule_set else [_with(breach)]
     if kind in CONSEQUENCES and _unmet(case, kind):
         return [_with(breach, CONSEQUENCES[kind])]

@@ -10,7 +10,7 @@ from typing import Any
 from services.sanctions import events as ev
 from services.sanctions.case import Case
 from services.sanctions.escalation import FOLLOW_UP
-from services.sanctions.rules import RuleBook
+from services.sanctions.rules import RuleBook, RuleSet
 from shared.handling import DeadlineStart, Outcome
 from shared.workdays import WorkingCalendar
 
@@ -28,8 +28,12 @@ def receive(
     if case.referral is not None:
         return Outcome([])
     # Without an incident date the referral's own date chooses (the later regime: R).
-    rule_set = book.in_force(date.fromisoformat(referral.get("incident_date") or referred_on.isoformat()))
-    version = rule_set.version if rule_set else None
+    on = date.fromisoformat(referral.get("incident_date") or referred_on.isoformat())
+    try:
+        rule_set: RuleSet | None = book.in_force(on)
+    except LookupError:
+        rule_set = None
+    version = rule_set.name if rule_set else None
     payload = {
         **referral,
         "referral_event_id": referral_event_id,

@@ -40,7 +40,7 @@ def test_an_official_sees_the_referred_case_with_its_options_and_version(
     body = js(answer)
     assert answer.headers["ETag"] == '"1"'
     assert (body["state"], body["version"], body["allowed_actions"]) == ("REFERRED", 1, ["decision"])
-    assert body["rule_set"] == "pp94-2021.1"
+    assert body["rule_set"] == "sanctions-pp94-2021.1"
     options = {o["code"]: o["may_sign"] for o in body["penalty_options"]}
     assert options == {
         "B1": ["PPK_KABUPATEN_KOTA"],
@@ -151,7 +151,7 @@ def test_the_events_of_a_case_are_served_as_stored(
     ]
     decision = events[1]["envelope"]
     assert decision["actor"] == {"id": "kepala.bkpsdm", "role": "official"}
-    assert decision["rule_set"] == "pp94-2021.1"
+    assert decision["rule_set"] == "sanctions-pp94-2021.1"
     assert decision["payload"]["inputs"]["clock"] == datetime(2024, 12, 10, 3, tzinfo=UTC).isoformat()
     assert decision["causation_id"] is None
 

@@ -421,7 +421,7 @@ def case_e(s: Story, system: Settings) -> None:
     finally:
         producer.close()
     case = s.sanctions_case()
-    assert case["rule_set"] == "pp53-2010.1"
+    assert case["rule_set"] == "sanctions-pp53-2010.1"
     assert [o["code"] for o in case["penalty_options"]] == ["B1L", "B2L", "B3L", "B4L"]
     assert case["deadlines"][0]["due_on"] == "2020-12-28"
     assert s.lapse("2020-12-29") == 1

@@ -10,16 +10,14 @@ validated whole on load: a typo stops the service at start, not on the first dec
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from services.sanctions.rules.model import (
     DEADLINE_KINDS,
     EMPLOYEE_TYPES,
+    KIND,
     OFFICIALS,
     AppealRoute,
     Basis,
@@ -33,6 +31,7 @@ from services.sanctions.rules.model import (
     RuleSetError,
 )
 from services.sanctions.rules.reader import Reader
+from shared import rulefiles
 
 __all__ = [
     "DEADLINE_KINDS",
@@ -55,7 +54,6 @@ __all__ = [
 ]
 
 RULES_DIR = Path(__file__).parent
-FILE_PATTERN = re.compile(r"^sanctions-(?P<version>[0-9A-Za-z.\-]+)\.yaml$")
 
 
 @cache
@@ -66,29 +64,12 @@ def default_rule_book() -> RuleBook:
 
 def load_rule_book(directory: Path = RULES_DIR) -> RuleBook:
     """Load and validate every ``sanctions-<version>.yaml`` in ``directory``."""
-    rule_sets = [load_rule_set(p) for p in sorted(directory.glob("sanctions-*.yaml"))]
-    if not rule_sets:
-        raise RuleSetError(f"{directory}: no sanctions-<version>.yaml files")
-    days = [r.effective_from for r in rule_sets]
-    versions = [r.version for r in rule_sets]
-    if len(set(days)) != len(days) or len(set(versions)) != len(versions):
-        raise RuleSetError(f"{directory}: two rule sets share a version or an effective_from date")
-    return RuleBook(tuple(sorted(rule_sets, key=lambda r: r.effective_from)))
+    return rulefiles.load_rule_book(directory, KIND, parse_rule_set)
 
 
 def load_rule_set(path: Path) -> RuleSet:
-    """Load one rule file; its header version must match the version in its name."""
-    match = FILE_PATTERN.match(path.name)
-    if match is None:
-        raise RuleSetError(f"{path.name}: name must be sanctions-<version>.yaml")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise RuleSetError(f"{path.name}: not YAML: {exc}") from exc
-    rule_set = parse_rule_set(data, origin=path.name)
-    if rule_set.version != match["version"]:
-        raise RuleSetError(f"{path.name}: header version {rule_set.version!r} does not match the name")
-    return rule_set
+    """Load one rule file (all of a directory's files load with ``load_rule_book``)."""
+    return rulefiles.load_rule_file(path, KIND, parse_rule_set)
 
 
 def parse_rule_set(data: Any, origin: str = "<rules>") -> RuleSet:
@@ -99,14 +80,13 @@ def parse_rule_set(data: Any, origin: str = "<rules>") -> RuleSet:
         name: (r.flag(m, "value", f"switches.{name}"), r.basis(m, f"switches.{name}"))
         for name, m in r.mapping(top.get("switches", {}), "switches").items()
     }
-    penalties = [r.penalty(m, f"penalties[{i}]") for i, m in enumerate(r.seq(top, "penalties"))]
+    penalties = [r.penalty(m, where) for m, where in r.items(top, "penalties")]
     penalties += [
-        r.penalty(m, f"agency_pppk_penalties[{i}]", agency=True)
-        for i, m in enumerate(r.seq(top, "agency_pppk_penalties", required=False))
+        r.penalty(m, where, agency=True) for m, where in r.items(top, "agency_pppk_penalties", required=False)
     ]
     rule_set = RuleSet(
         version=r.text(top, "version", ""),
-        effective_from=r.day(top, "effective_from"),
+        effective_from=r.day(top, "effective_from", ""),
         selection=r.basis(r.mapping(top.get("selection"), "selection"), "selection"),
         switches=switches,
         penalties=tuple(penalties),
@@ -114,7 +94,7 @@ def parse_rule_set(data: Any, origin: str = "<rules>") -> RuleSet:
         moral_officials=r.officials(top, "moral_sanction_officials"),
         ppk_officials=r.officials(top, "ppk_officials"),
         deadlines=r.deadlines(r.mapping(top.get("deadlines"), "deadlines")),
-        escalation=tuple(r.escalation(m, f"escalation[{i}]") for i, m in enumerate(r.seq(top, "escalation"))),
+        escalation=tuple(r.escalation(m, where) for m, where in r.items(top, "escalation")),
     )
     _check_whole(r, rule_set)
     r.raise_if_any()

@@ -7,7 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from shared import rulefiles
+from shared.rulefiles import RuleSetError as RuleSetError
 from shared.workdays import DayCount
+
+KIND = "sanctions"
 
 EMPLOYEE_TYPES = frozenset({"PNS", "CPNS", "PPPK"})
 OFFICIALS = frozenset(
@@ -34,10 +38,6 @@ DEADLINE_KINDS = (
     "ppk_answer",
     "bpasn_decision",
 )
-
-
-class RuleSetError(ValueError):
-    """A rule file that does not describe a valid rule set; says every problem found."""
 
 
 class Level(enum.StrEnum):
@@ -152,25 +152,14 @@ class RuleSet:
                 return p
         return None
 
+    @property
+    def name(self) -> str:
+        """What events record as ``rule_set``: the file's name without ``.yaml``."""
+        return f"{KIND}-{self.version}"
+
     def deadline(self, kind: str) -> DeadlineRule:
         """The rule of deadline ``kind`` (every kind is required on load)."""
         return self.deadlines[kind]
 
 
-@dataclass(frozen=True)
-class RuleBook:
-    """Every known rule set: the one in force on a date, or a version to replay."""
-
-    rule_sets: tuple[RuleSet, ...]
-
-    def in_force(self, on: date) -> RuleSet | None:
-        """The rule set with the latest ``effective_from`` not after ``on``."""
-        candidates = [r for r in self.rule_sets if r.effective_from <= on]
-        return max(candidates, key=lambda r: r.effective_from) if candidates else None
-
-    def version(self, version: str) -> RuleSet:
-        """The rule set named ``version`` (to re-derive a recorded decision)."""
-        for rule_set in self.rule_sets:
-            if rule_set.version == version:
-                return rule_set
-        raise LookupError(f"no sanctions rule set has version {version!r}")
+RuleBook = rulefiles.RuleBook[RuleSet]

@@ -30,7 +30,7 @@ from tests.unit.sanctions.support import (
 )
 
 NOW = datetime(2024, 12, 10, 3, 0, tzinfo=UTC)
-PP94, PP53 = "pp94-2021.1", "pp53-2010.1"
+PP94, PP53 = "sanctions-pp94-2021.1", "sanctions-pp53-2010.1"
 OK = None
 
 # (finding level, category, penalty, signer, authorities, employee type, incident date, repeat,
@@ -350,7 +350,7 @@ def test_an_official_not_listed_in_the_referral_has_no_power() -> None:
 
 
 def test_flipping_the_ps42_switch_in_the_data_opens_the_tukin_cut_and_closes_the_legacy_types() -> None:
-    pp94 = BOOK.version(PP94)
+    pp94 = BOOK.named(PP94)
     flipped = replace(
         pp94,
         version="pp94-2021.2",
@@ -359,10 +359,10 @@ def test_flipping_the_ps42_switch_in_the_data_opens_the_tukin_cut_and_closes_the
             "PS42_GAJI_TUNJANGAN_PP_IN_FORCE": (True, pp94.switches["PS42_GAJI_TUNJANGAN_PP_IN_FORCE"][1])
         },
     )
-    book = RuleBook((*BOOK.rule_sets, flipped))
+    book = RuleBook(BOOK.kind, (*BOOK.rule_sets, flipped))
     args = ("SEDANG", "DISIPLIN")
     [event] = _decide(*args, "S2", JPT_MADYA_2, [JPT_MADYA_2], "PNS", "2024-02-03", False, book).events
-    assert (event.payload["penalty"]["duration_months"], event.rule_set) == (9, "pp94-2021.2")
+    assert (event.payload["penalty"]["duration_months"], event.rule_set) == (9, "sanctions-pp94-2021.2")
     with pytest.raises(RuleViolations) as refused:
         _decide(*args, "S2L", JPT_MADYA_2, [JPT_MADYA_2], "PNS", "2024-02-03", False, book)
     assert refused.value.violations[0].rule.startswith("PS42_SEDANG_TYPES")

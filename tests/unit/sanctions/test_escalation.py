@@ -16,7 +16,7 @@ def test_the_follow_up_deadline_is_rule_data_counted_from_the_referral() -> None
     story = Story.referred(referral("BERAT"), on=date(2024, 11, 25))
     # 14 calendar days (R: disputed, 10 vs 14; the unit is assumed calendar).
     assert story.due("ppk_follow_up") == date(2024, 12, 9)
-    assert story.starts[0].rule_set == "pp94-2021.1"
+    assert story.starts[0].rule_set == "sanctions-pp94-2021.1"
 
 
 def test_a_lapse_with_no_decision_records_the_breach_and_requests_each_escalation() -> None:

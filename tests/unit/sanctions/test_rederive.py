@@ -20,7 +20,7 @@ def test_the_decision_is_rederived_exactly_from_its_recorded_inputs() -> None:
     rederived = READ_MODEL.rederive["sanctions.decision_issued"](recorded, story.history[:-1])
     assert canonical_json(dict(rederived.payload)) == canonical_json(dict(recorded.payload))
     assert rederived.occurred_at.isoformat(timespec="microseconds") == recorded.occurred_at
-    assert rederived.rule_set == recorded.rule_set == "pp94-2021.1"
+    assert rederived.rule_set == recorded.rule_set == "sanctions-pp94-2021.1"
     inputs = recorded.payload["inputs"]
     assert (inputs["finding_event_id"], inputs["referral_event_id"]) == ("finding-1", "referral-1")
     assert inputs["clock"] == "2024-12-09T04:05:00+00:00"

@@ -14,10 +14,11 @@ from services.sanctions.rules import RULES_DIR, RuleSetError, default_rule_book,
 
 def test_the_rule_set_is_chosen_by_the_incident_date() -> None:
     book = default_rule_book()
-    assert book.in_force(date(2020, 11, 20)).version == "pp53-2010.1"  # type: ignore[union-attr]
-    assert book.in_force(date(2021, 8, 30)).version == "pp53-2010.1"  # type: ignore[union-attr]
-    assert book.in_force(date(2021, 8, 31)).version == "pp94-2021.1"  # type: ignore[union-attr]
-    assert book.in_force(date(2009, 1, 1)) is None
+    assert book.in_force(date(2020, 11, 20)).version == "pp53-2010.1"
+    assert book.in_force(date(2021, 8, 30)).version == "pp53-2010.1"
+    assert book.in_force(date(2021, 8, 31)).version == "pp94-2021.1"
+    with pytest.raises(LookupError, match="earliest takes effect on 2010"):
+        book.in_force(date(2009, 1, 1))
 
 
 def test_every_shipped_rule_cites_an_article_and_a_confidence() -> None:
@@ -36,6 +37,6 @@ def test_a_rule_file_with_mistakes_is_refused_naming_every_one(tmp_path: Path) -
         parse_rule_set(data, origin="broken.yaml")
     message = str(refused.value)
     assert message.startswith("broken.yaml: ")
-    assert "penalties[0].level: must be one of RINGAN, SEDANG, BERAT, PTDH, not 'MEDIUM'" in message
+    assert "penalties[0].level: 'MEDIUM' is not one of RINGAN, SEDANG, BERAT, PTDH" in message
     assert "requires unknown switch NO_SUCH_SWITCH" in message
     assert "deadlines.delivery: must be a mapping" in message
