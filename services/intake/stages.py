@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -40,6 +41,8 @@ STAGE_OF = {
 }
 
 CONSUMER = Actor(id="intake-consumer", role="system")
+# The services a case passes through after intake, in the order the law sends it.
+PIPELINE = ("adjudication", "sanctions")
 
 
 def on_stage_event(received: Envelope, uow: SqlUnitOfWork) -> None:
@@ -57,21 +60,19 @@ def on_stage_event(received: Envelope, uow: SqlUnitOfWork) -> None:
         log.warning("stage event for a case intake does not know", extra={"case_id": case_id})
         return
     stage, at = STAGE_OF[received.event_type], datetime.fromisoformat(received.occurred_at)
-    current = _current_stage(conn, case_id, stage, at, received.event_id)
+    history = uow.events.load(case_id)
+    cause = {"cause": received.event_type, "cause_version": received.stream_version}
+    current = _current_stage(history, stage, causal_order(received.event_type, received.stream_version))
     # Every stage event becomes an intake event, so the read models (the case's stage and
     # its history) are a function of intake's own log: readmodel.project writes them.
     if current != previous:
-        new = NewEvent(
-            CASE_STAGE_CHANGED, {"stage": current, "previous": previous, "cause": received.event_type}, at
-        )
+        new = NewEvent(CASE_STAGE_CHANGED, {"stage": current, "previous": previous, **cause}, at)
     else:
-        new = NewEvent(
-            CASE_STAGE_NOTED, {"stage": stage, "current": current, "cause": received.event_type}, at
-        )
+        new = NewEvent(CASE_STAGE_NOTED, {"stage": stage, "current": current, **cause}, at)
     appended = uow.events.append(
         case_id,
         [new],
-        expected_version=len(uow.events.load(case_id)),
+        expected_version=len(history),
         context=Context(CONSUMER, correlation_id=received.correlation_id, causation_id=received.event_id),
     )
     project_all(conn, READ_MODEL, appended)
@@ -79,23 +80,29 @@ def on_stage_event(received: Envelope, uow: SqlUnitOfWork) -> None:
         webhooks.enqueue_stage_change(conn, case_id=case_id, stage=current, at=at, event_id=received.event_id)
 
 
-def _current_stage(conn: sa.Connection, case_id: str, stage: str, at: datetime, event_id: str) -> str:
-    """The case's stage once this event's row joins its history: the latest in valid time.
+def causal_order(event_type: str, stream_version: int) -> tuple[int, int]:
+    """Where a stage event stands in the case's causal order.
 
-    Topics are ordered per case only within one topic, so an adjudication event arriving
-    after a sanctions one that happened later changes nothing. Equal times are ordered by
-    event id, so the answer never depends on which row the database returns first.
+    Sanctions acts only on a case adjudication referred, so every sanctions event follows
+    every adjudication event of the case; within one service, its stream version is its
+    order. Valid times cannot decide this: they are the dates of legal acts, which a case
+    entered after the fact (a 2024 ruling recorded in 2026) gives out of step with the
+    moment a service opened its file, and the two topics arrive in either order.
     """
-    latest = conn.execute(
-        sa.text(
-            "SELECT stage, at, event_id FROM intake_case_stages WHERE case_id = CAST(:c AS uuid) "
-            "ORDER BY at DESC, event_id DESC LIMIT 1"
-        ),
-        {"c": case_id},
-    ).first()
-    if latest is None or (at, event_id) > (latest.at, latest.event_id):
-        return stage
-    return str(latest.stage)
+    return PIPELINE.index(event_type.split(".", 1)[0]), stream_version
+
+
+def _current_stage(history: Sequence[Envelope], stage: str, order: tuple[int, int]) -> str:
+    """The case's stage once this event joins it: that of the causally latest stage event."""
+    latest: tuple[tuple[int, int], str] | None = None
+    for event in history:
+        if event.event_type in (CASE_STAGE_CHANGED, CASE_STAGE_NOTED):
+            seen = (
+                causal_order(event.payload["cause"], event.payload["cause_version"]),
+                event.payload["stage"],
+            )
+            latest = seen if latest is None or seen[0] > latest[0] else latest
+    return stage if latest is None or order > latest[0] else latest[1]
 
 
 def is_case_id(value: str) -> bool:

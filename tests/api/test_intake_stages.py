@@ -96,6 +96,24 @@ def test_an_older_event_arriving_late_from_the_other_topic_does_not_move_the_sta
     assert sorted(h["stage"] for h in view["history"]) == ["DECIDED", "RECEIVED", "UNDER_EXAMINATION"]
 
 
+def test_the_stage_follows_causal_order_not_valid_time_for_a_case_entered_after_the_fact(
+    intake: Flask,
+    inbox: InboxConsumer,
+    registered: dict[str, str],
+    partner: dict[str, str],
+) -> None:
+    # A 2024 ruling recorded today: adjudication opened its file on the 25th, the ruling is
+    # dated the 20th, and the penalty came into force on the 22nd. Each later in its own
+    # stream, and sanctions after adjudication, whatever the dates say.
+    case_id = registered["case_id"]
+    feed(inbox, upstream(case_id, "adjudication.examination_opened", 25), 0)
+    feed(inbox, upstream(case_id, "sanctions.decision_issued", 20, version=2), 1)
+    assert partner_view(intake, partner, registered["report_id"])["stage"] == "DECIDED"
+    feed(inbox, upstream(case_id, "sanctions.penalty_in_force", 22, version=5), 2)
+    feed(inbox, upstream(case_id, "sanctions.objection_filed", 21, version=3), 3)  # arrives late
+    assert partner_view(intake, partner, registered["report_id"])["stage"] == "IN_FORCE"
+
+
 def test_the_same_stage_event_twice_changes_nothing(
     intake: Flask, inbox: InboxConsumer, registered: dict[str, str]
 ) -> None:
