@@ -8,6 +8,8 @@ unknown in the law read, so none is kept.
 
 from __future__ import annotations
 
+from datetime import date
+
 from services.adjudication import events as ev
 from services.adjudication.case import Case
 from services.adjudication.clocks import Start, decision
@@ -18,6 +20,7 @@ from services.adjudication.commands import (
     RequestRecommendation,
 )
 from services.adjudication.lifecycle import guard
+from services.adjudication.rules import BodyPeriod, RuleSet
 from services.adjudication.vocabulary import RecommendationCategory
 from shared.handling import Outcome
 from shared.refusals import RuleViolation, RuleViolations
@@ -29,7 +32,7 @@ def request_recommendation(case: Case, cmd: RequestRecommendation, d: Deciding) 
     """Record that the finding went to the body in force on the request date."""
     guard("recommendation-request", case)
     rules = d.rules_on(cmd.requested_on, "requested_on")
-    period = rules.body_on(cmd.requested_on)
+    period = _body_on(rules, cmd.requested_on, "requested_on")
     payload = {
         "requested_on": cmd.requested_on.isoformat(),
         "body": period.body.value,
@@ -39,11 +42,20 @@ def request_recommendation(case: Case, cmd: RequestRecommendation, d: Deciding) 
     return decision(ev.RECOMMENDATION_REQUESTED, payload, d.at, rule_set=rules.name)
 
 
+def _body_on(rules: RuleSet, day: date, field_name: str) -> BodyPeriod:
+    """The recommending body on ``day``; a 422 when the rule data knows none (PP 53/2010
+    before KASN existed, 2010–2013: not in domain.md, so refused rather than guessed)."""
+    try:
+        return rules.body_on(day)
+    except LookupError as exc:
+        raise RuleViolation(field_name, f"{exc} in {rules.name}", "UU 5/2014 Ps 31(1)(a)") from exc
+
+
 def record_recommendation(case: Case, cmd: RecordRecommendation, d: Deciding) -> Outcome:
     """Record the recommendation issued: number, date, category and, for disiplin, its level."""
     guard("recommendation", case)
     rules = d.rules_on(cmd.issued_on, "issued_on")
-    period = rules.body_on(cmd.issued_on)
+    period = _body_on(rules, cmd.issued_on, "issued_on")
     problems = []
     if cmd.issuer is not None and cmd.issuer is not period.body:
         problems.append(

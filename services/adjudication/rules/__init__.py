@@ -31,7 +31,7 @@ from shared import rulefiles
 from shared.rulefiles import Confidence, Reader, RuleSetError
 from shared.workdays import DayCount
 
-__all__ = ["RuleBook", "RuleSet", "RuleSetError", "load_rule_book"]
+__all__ = ["BodyPeriod", "RuleBook", "RuleSet", "RuleSetError", "load_rule_book"]
 
 RULES_DIR = Path(__file__).parent
 KIND = "adjudication"
