@@ -1,4 +1,5 @@
-"""`netra demo load`: the five sample cases of domain.md §7 through a real HTTP server."""
+"""`netra demo load`: the five sample cases of domain.md §7 through a real HTTP server (their
+reports at intake here; the whole script through all three services: tests/e2e/test_sample_cases.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from netra.demo import REPORTS, load_demo, summary_line
+from netra.demo import REPORTS, send_reports, summary_line
+from netra.samples import SAMPLE_CASES, Lapse
 from services.intake import create_app
 from shared.config import Settings
 from shared.runtime import runtime
@@ -32,7 +34,7 @@ def served(api_settings: Settings) -> Iterator[tuple[str, Any]]:
 
 def test_the_five_sample_cases_register_as_the_domain_expects(served: tuple[str, Any]) -> None:
     url, tokens = served
-    results = load_demo(url, tokens)
+    results = send_reports(url, tokens)
     assert [r["case"] for r in results] == ["A", "B", "C", "D1", "D2", "E"]
     assert all(r["http_status"] == 201 for r in results), results
     answers = {r["case"]: r["response"] for r in results}
@@ -51,9 +53,33 @@ def test_the_five_sample_cases_register_as_the_domain_expects(served: tuple[str,
 
 def test_loading_twice_replays_instead_of_opening_new_cases(served: tuple[str, Any]) -> None:
     url, tokens = served
-    first = load_demo(url, tokens)
-    again = load_demo(
-        url, lambda agency, channel: tokens.create(agency, "partner", agency=agency, channel=channel)
+    first = send_reports(url, tokens)
+    again = send_reports(
+        url, lambda i, role, agency, channel: tokens.create(i, role, agency=agency, channel=channel)
     )
     assert [r["http_status"] for r in again] == [200] * len(REPORTS)
     assert [r["response"] for r in again] == [r["response"] for r in first]
+
+
+def test_the_script_runs_forward_in_legal_time_and_ends_where_the_law_leaves_each_case() -> None:
+    assert [s.letter for s in SAMPLE_CASES] == [r.case for r in REPORTS]
+    for sample in SAMPLE_CASES:
+        days = [step.on for step in sample.steps]
+        assert days == sorted(days), sample.letter
+        assert all(isinstance(s, Lapse) or s.service in ("adjudication", "sanctions") for s in sample.steps)
+    assert {s.letter: s.end_state for s in SAMPLE_CASES} == {
+        "A": "CLOSED",
+        "B": "CLOSED",
+        "C": "CLOSED",
+        "D1": "CLOSED",
+        "D2": "CLOSED",
+        "E": "PPK_NONCOMPLIANT",
+    }
+
+
+def test_a_summary_line_says_where_a_played_case_ended() -> None:
+    answer = {"case_number": "NTR-2024-000002", "status": "REGISTERED", "late": False}
+    played = {"case": "B", "http_status": 201, "response": answer}
+    end = {"adjudication": "REFERRED", "sanctions": "CLOSED", "stage": "CLOSED"}
+    assert summary_line({**played, "end": end}).endswith("sanctions CLOSED, partner CLOSED")
+    assert summary_line({**played, "stopped": "sanctions decision: HTTP 422"}).endswith("stopped (see above)")
