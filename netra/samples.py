@@ -346,7 +346,8 @@ def bap(on: str) -> Step:
 
 def finding(violations: list[dict[str, Any]], on: str) -> Step:
     """Proven, with these violations (a code, and a level with a reason where the law has none)."""
-    return adj("finding", {"proven": True, "reasoning": "BAP and evidence", "violations": violations}, on)
+    body = {"proven": True, "reasoning": "BAP and evidence", "violations": violations, "found_on": on}
+    return adj("finding", body, on)
 
 
 def codes(*names: str) -> list[dict[str, Any]]:

@@ -23,20 +23,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from shared.clock import Clock
 from shared.envelope import NewEvent
 from shared.eventstore import ConcurrencyError
+from shared.legaltime import LEGAL_ZONE
 from shared.schema import deadlines as deadlines_table
 from shared.uow import SqlUnitOfWork
 from shared.workdays import DayCount
 
 log = logging.getLogger(__name__)
 
-LEGAL_ZONE = ZoneInfo("Asia/Jakarta")
 # Lost races in one pass before giving up until the next one: each needs a concurrent append
 # to the same case, so reaching this means something is appending in a loop.
 MAX_CONFLICTS = 100

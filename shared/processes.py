@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from shared.bus import ensure_topics, make_consumer, make_producer, with_dlqs
-from shared.clock import SystemClock
+from shared.clock import Clock, SystemClock
 from shared.config import SERVICES, Settings
 from shared.db import create_engine, prepare_database
 from shared.deadlines import DeadlineScheduler, MissedHandler
@@ -76,13 +76,13 @@ def run_relay(settings: Settings, service: str, batch_size: int = 500) -> None:
     build_relay(settings, service, batch_size).run(stop)
 
 
-def build_consumer(settings: Settings, wiring: ServiceWiring) -> InboxConsumer:
-    """The inbox consumer of one service."""
+def build_consumer(settings: Settings, wiring: ServiceWiring, clock: Clock | None = None) -> InboxConsumer:
+    """The inbox consumer of one service (on the system clock unless given one)."""
     engine = create_engine(prepare_database(settings, wiring.name), pool_size=2, pre_ping=False)
     return InboxConsumer(
         f"{wiring.name}-inbox",
         engine,
-        SystemClock(),
+        clock or SystemClock(),
         wiring.handlers,
         dlq_producer=lambda: make_producer(settings.kafka_bootstrap, f"{wiring.name}-dlq"),
         service=wiring.name,

@@ -276,6 +276,7 @@ COMMANDS = [
             ),
             b["repeat"],
             b.get("repeat_of"),
+            b.get("found_on"),
         ),
         "Record the finding: proven (violations) or not proven",
         "Not proven closes the case. Proven names the violation codes (domain.md §2); levels come from "

@@ -169,3 +169,6 @@ class RecordFinding:
     violations: tuple[ViolationInput, ...] = field(default_factory=tuple)
     repeat: bool = False
     repeat_of: str | None = None
+    # The finding's legal date (its valid time, and the date sanctions counts from); today in
+    # WIB when not given.
+    found_on: date | None = None

@@ -12,6 +12,7 @@ can re-derive it byte for byte.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -25,6 +26,7 @@ from services.adjudication.lifecycle import guard
 from services.adjudication.rules import RuleSet
 from services.adjudication.vocabulary import Category, EmployeeType, Level
 from shared.handling import Outcome
+from shared.legaltime import at_start_of, legal_date
 from shared.refusals import RuleViolation, RuleViolations
 
 
@@ -56,6 +58,8 @@ def record_finding(case: Case, cmd: RecordFinding, d: Deciding) -> Outcome:
                     "PP 94/2021 Ps 17–23",
                 )
             )
+    found_on = cmd.found_on or legal_date(d.at)
+    problems += _date_problems(case, found_on, legal_date(d.at))
     if problems:
         raise RuleViolations(problems)
     decided_on_evidence = case.state is State.DECIDED_ON_EVIDENCE
@@ -75,18 +79,35 @@ def record_finding(case: Case, cmd: RecordFinding, d: Deciding) -> Outcome:
         "violations": violations,
         "repeat": cmd.repeat,
         "repeat_of": cmd.repeat_of,
+        "found_on": found_on.isoformat(),
         "decided_on_evidence": decided_on_evidence,
         "reasoning": cmd.reasoning,
         "employee_type": case.subject.get("employee_type") or EmployeeType.PNS.value,
         "inputs": {
-            "request": request_record(cmd),
+            "request": request_record(replace(cmd, found_on=found_on)),
             "bap_sha256": (case.bap or {}).get("sha256"),
             "evidence_sha256": sorted(item["sha256"] for item in case.evidence.values()),
             "examiner_mode": (case.examiner or {}).get("mode"),
             "decided_by": d.actor_id,
         },
     }
-    return decision(ev.FINDING_RECORDED, payload, d.at, rule_set=rules.name, cancels=case.pending())
+    at = at_start_of(found_on)
+    return decision(ev.FINDING_RECORDED, payload, at, rule_set=rules.name, cancels=case.pending())
+
+
+def _date_problems(case: Case, found_on: date, today: date) -> list[RuleViolation]:
+    """A finding follows the examination it rests on and is not dated ahead of today."""
+    problems = []
+    if found_on > today:
+        problems.append(RuleViolation("found_on", f"{found_on} is in the future", "finding date"))
+    signed_on = (case.bap or {}).get("signed_on")
+    if signed_on and found_on < date.fromisoformat(signed_on):
+        problems.append(
+            RuleViolation(
+                "found_on", f"{found_on} is before the BAP it rests on ({signed_on})", "PP 94/2021 Ps 33"
+            )
+        )
+    return problems
 
 
 def request_record(cmd: RecordFinding) -> dict[str, Any]:
@@ -100,6 +121,7 @@ def request_record(cmd: RecordFinding) -> dict[str, Any]:
         ],
         "repeat": cmd.repeat,
         "repeat_of": cmd.repeat_of,
+        "found_on": cmd.found_on.isoformat() if cmd.found_on else None,
     }
 
 
@@ -114,6 +136,7 @@ def command_of(request: dict[str, Any]) -> RecordFinding:
         ),
         repeat=request["repeat"],
         repeat_of=request["repeat_of"],
+        found_on=date.fromisoformat(request["found_on"]) if request.get("found_on") else None,
     )
 
 

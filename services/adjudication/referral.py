@@ -7,7 +7,7 @@ event's id; being a function of prior events alone, replay re-derives it exactly
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 
 from services.adjudication import events as ev
 from services.adjudication.authority import Profile, authorities, deciding_official
@@ -16,6 +16,7 @@ from services.adjudication.clocks import decision
 from services.adjudication.rules import RuleBook
 from services.adjudication.vocabulary import Category, Level
 from shared.handling import Outcome
+from shared.legaltime import at_start_of
 from shared.refusals import RuleViolation
 
 CONTRACT_SUBJECT = (
@@ -30,10 +31,12 @@ CONTRACT_SUBJECT = (
 )
 
 
-def conclude(case: Case, book: RuleBook, at: datetime) -> Outcome:
-    """``case_closed_not_proven`` or ``case_referred`` for the case's recorded finding."""
+def conclude(case: Case, book: RuleBook) -> Outcome:
+    """``case_closed_not_proven`` or ``case_referred`` for the case's recorded finding, dated
+    by the finding: sanctions counts the PPK's time and checks the ruling's date from it."""
     finding, finding_id = case.finding, case.finding_event_id
     assert finding is not None and finding_id is not None and case.finding_rule_set is not None
+    at = at_start_of(date.fromisoformat(finding["found_on"]))
     if not finding["proven"]:
         payload = {
             "case_number": case.case_number,

@@ -189,6 +189,11 @@ class FindingSchema(Strict):
     )
     repeat = fields.Boolean(load_default=False, metadata={"example": False})
     repeat_of = text("800/99/2023", required=False)
+    found_on = day(
+        "2024-03-22",
+        "the date of the finding (defaults to today, WIB); not before the BAP, not in the future",
+        required=False,
+    )
 
 
 class CommandResultSchema(ma.Schema):

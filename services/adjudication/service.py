@@ -86,7 +86,7 @@ class Adjudication:
                 appended += carry_out(
                     uow,
                     case_id,
-                    lambda history: conclude(Case.from_events(history, case_id), self.book, deciding.at),
+                    lambda history: conclude(Case.from_events(history, case_id), self.book),
                     context=Context(actor, context.correlation_id, causation_id=appended[-1].event_id),
                     project=projector,
                 )

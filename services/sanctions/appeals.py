@@ -24,11 +24,11 @@ from typing import Any
 from services.sanctions import events as ev
 from services.sanctions.case import Action, Case
 from services.sanctions.catalogue import penalty_record
-from services.sanctions.dating import require_dated
 from services.sanctions.delivery import APPEAL_WINDOW, TAKES_EFFECT
 from services.sanctions.execution import take_effect
 from services.sanctions.rules import Category, RuleBook, RuleSet
 from shared.handling import DeadlineStart, Outcome
+from shared.legaltime import require_dated
 from shared.refusals import RuleViolation, RuleViolations
 from shared.workdays import DayCount, WorkingCalendar
 

@@ -16,13 +16,13 @@ from services.sanctions.api import blp as commands_blp
 from services.sanctions.case import Case
 from services.sanctions.catalogue import options
 from services.sanctions.commands import visible
-from services.sanctions.dating import legal_date
 from services.sanctions.readmodel import OBLIGATIONS
 from services.sanctions.rules import default_rule_book
 from services.sanctions.schemas import CaseDetailSchema, CaseEventSchema, CaseFilterSchema, CaseSummarySchema
 from shared.auth import Identity, abort, current_identity, require_role
 from shared.commands import etag
 from shared.envelope import Envelope
+from shared.legaltime import legal_date
 from shared.runtime import runtime
 
 READERS = ("official", "auditor", "admin")

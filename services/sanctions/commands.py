@@ -15,12 +15,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from services.sanctions.case import Case
-from services.sanctions.dating import legal_date
 from services.sanctions.readmodel import project
 from shared.auth import Identity
 from shared.clock import Clock
 from shared.envelope import Actor, Context
 from shared.handling import Outcome, carry_out, sql_projector
+from shared.legaltime import legal_date
 from shared.uow import SqlUnitOfWork
 
 Decide = Callable[[Case, date], Outcome]

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from services.sanctions import dating
 from services.sanctions import events as ev
 from services.sanctions.case import Action, Case
 from services.sanctions.catalogue import fits_finding, penalties_for, penalty_record
 from services.sanctions.referral import Authority, Referral
 from services.sanctions.rules import Category, Penalty, RuleBook, RuleSet
+from shared import legaltime
 from shared.envelope import Envelope, NewEvent
 from shared.handling import DeadlineStart, Outcome
 from shared.refusals import RuleViolation, RuleViolations
@@ -146,7 +146,7 @@ def decision_event(
         },
     }
     return NewEvent(
-        ev.DECISION_ISSUED, payload, dating.at_start_of(request.decided_on), rule_set=rule_set.name
+        ev.DECISION_ISSUED, payload, legaltime.at_start_of(request.decided_on), rule_set=rule_set.name
     )
 
 
@@ -170,7 +170,7 @@ def _delivery_start(rule_set: RuleSet, request: DecisionRequest, calendar: Worki
 
 
 def _date_problems(referral: Referral, request: DecisionRequest) -> list[RuleViolation]:
-    today = dating.legal_date(request.now)
+    today = legaltime.legal_date(request.now)
     if request.decided_on > today:
         return [
             RuleViolation(

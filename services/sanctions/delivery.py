@@ -14,9 +14,9 @@ from datetime import date, timedelta
 
 from services.sanctions import events as ev
 from services.sanctions.case import Action, Case
-from services.sanctions.dating import require_dated
 from services.sanctions.rules import RuleBook
 from shared.handling import DeadlineStart, Outcome
+from shared.legaltime import require_dated
 from shared.workdays import DayCount, WorkingCalendar
 
 DELIVERY_METHODS = ("IN_PERSON", "MAIL")

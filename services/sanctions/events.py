@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from services.sanctions.dating import at_start_of
 from shared.envelope import NewEvent
+from shared.legaltime import at_start_of
 
 REFERRAL_RECEIVED = "sanctions.referral_received"
 ESCALATION_REQUESTED = "sanctions.escalation_requested"

@@ -15,9 +15,9 @@ from datetime import date, timedelta
 
 from services.sanctions import events as ev
 from services.sanctions.case import Action, Case
-from services.sanctions.dating import require_dated
 from shared.envelope import NewEvent
 from shared.handling import Outcome
+from shared.legaltime import require_dated
 from shared.refusals import RuleViolation, RuleViolations
 
 

@@ -10,7 +10,6 @@ import marshmallow as ma
 
 from services.sanctions import events as ev
 from services.sanctions.case import Case
-from services.sanctions.dating import legal_date
 from services.sanctions.lapses import on_lapse
 from services.sanctions.readmodel import project
 from services.sanctions.reception import receive
@@ -20,6 +19,7 @@ from shared.deadlines import DueDeadline
 from shared.envelope import Actor, Context, Envelope
 from shared.handling import Outcome, carry_out, sql_projector
 from shared.inbox import Handler, PoisonRecord
+from shared.legaltime import legal_date
 from shared.processes import ServiceWiring
 from shared.uow import SqlUnitOfWork
 from shared.workdays import WorkingCalendar

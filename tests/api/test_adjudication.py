@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -161,21 +161,24 @@ def test_a_case_is_worked_from_opening_to_referral_over_http(
     custody = f"evidence/{item['evidence_id']}/custody"
     ok(command(client, investigator, case_id, custody, {"action": "EXAMINED", "on": "2024-03-14"}))
 
-    done = ok(
-        command(
-            client,
-            investigator,
-            case_id,
-            "finding",
-            {"proven": True, "reasoning": "photos and BAP", "violations": [{"code": "N2"}]},
-        )
-    )
+    clock = runtime(adjudication).clock
+    assert isinstance(clock, ManualClock)
+    clock.set(datetime(2024, 3, 25, 2, tzinfo=UTC))  # typed in days after the finding
+    finding = {
+        "proven": True,
+        "reasoning": "photos and BAP",
+        "violations": [{"code": "N2"}],
+        "found_on": "2024-03-22",
+    }
+    done = ok(command(client, investigator, case_id, "finding", finding))
     assert done["state"] == "REFERRED"
     assert done["events"] == ["adjudication.finding_recorded", "adjudication.case_referred"]
     events = client.get(f"/v1/cases/{case_id}/events", headers=supervisor).get_json()
     referred = events[-1]["envelope"]
     assert referred["payload"]["deciding_official"]["official"] == "JPT_MADYA"
     assert referred["payload"]["finding"]["finding_event_id"] == events[-2]["envelope"]["event_id"]
+    # Sanctions counts from the finding's legal date, not from when it was typed in.
+    assert datetime.fromisoformat(referred["occurred_at"]).date() == date(2024, 3, 22)
     listed = client.get("/v1/cases?state=REFERRED", headers=supervisor).get_json()
     assert [c["case_id"] for c in listed] == [case_id]
 

@@ -57,6 +57,8 @@ def test_a_reported_case_is_examined_and_referred_over_kafka(
     system: Settings, apps: tuple[Flask, Flask]
 ) -> None:
     intake_app, adjudication_app = apps
+    adjudication_clock = runtime(adjudication_app).clock
+    assert isinstance(adjudication_clock, ManualClock)
     tokens = runtime(adjudication_app).tokens
     partner = {
         "Authorization": "Bearer "
@@ -116,6 +118,7 @@ def test_a_reported_case_is_examined_and_referred_over_kafka(
             "signed_by_subject": True,
         },
     )
+    adjudication_clock.set(datetime(2024, 10, 28, 2, tzinfo=UTC))  # the finding follows the BAP
     referred = do(
         investigator,
         "finding",

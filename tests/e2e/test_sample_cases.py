@@ -17,6 +17,8 @@ the stage the partner sees at intake.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,11 +27,16 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from netra.audit.replay import replay_system
+from netra.audit.verify import verify_system
 from netra.sample_run import Answer, CaseRun, at, play
 from netra.samples import SAMPLE_CASES, Lapse
 from services import adjudication, intake, sanctions
+from services.sanctions.handlers import WIRING as SANCTIONS_WIRING
+from shared.bus import make_consumer
 from shared.clock import ManualClock
-from shared.config import Settings
+from shared.config import SERVICES, Settings
+from shared.processes import build_consumer
 from shared.runtime import runtime
 from tests.api.test_sanctions_support import scheduler
 from tests.support.processes import service_processes
@@ -37,20 +44,45 @@ from tests.support.processes import service_processes
 
 @pytest.fixture
 def system(settings: Settings) -> Iterator[Settings]:
-    """Every service's relay and consumer, as `make run` starts them."""
-    modules = [
-        f"services.{s}.{kind}"
-        for s in ("intake", "adjudication", "sanctions")
-        for kind in ("relay", "consumer")
+    """Every service's relay and consumer, as `make run` starts them, but sanctions' consumer,
+    which runs here on the test's clock (see ``world``)."""
+    modules = [f"services.{s}.relay" for s in SERVICES] + [
+        "services.intake.consumer",
+        "services.adjudication.consumer",
     ]
     with service_processes(settings, modules, prefix="sc") as running:
         yield running
+
+
+@pytest.fixture
+def world() -> ManualClock:
+    """One clock for the whole system, moved to each step's legal date. Sanctions' consumer
+    reads it too: the PPK's clock starts when the referral arrives, and a lapse recorded by
+    the scheduler must not be recorded before the arrival that started it (audit verify
+    checks that a cause never follows its effect)."""
+    return ManualClock(at("2024-01-01"))
+
+
+@pytest.fixture
+def sanctions_consumer(system: Settings, world: ManualClock) -> Iterator[None]:
+    consumer = build_consumer(system, SANCTIONS_WIRING, world)
+    kafka = make_consumer(
+        system.kafka_bootstrap, f"{system.topic_prefix}sanctions", [system.topic("adjudication")]
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(kafka, stop), daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(30)
+    kafka.close(autocommit=False)
 
 
 @dataclass
 class ClockTransport:
     """The three apps through their test clients, each on a clock the steps move."""
 
+    settings: Settings
     apps: Mapping[str, Flask]
     clocks: Mapping[str, ManualClock]
     lapsed: list[int]
@@ -71,13 +103,13 @@ class ClockTransport:
 
 
 @pytest.fixture
-def transport(system: Settings) -> Iterator[ClockTransport]:
-    clocks = {name: ManualClock(at("2024-01-01")) for name in ("intake", "adjudication", "sanctions")}
+def transport(system: Settings, world: ManualClock, sanctions_consumer: None) -> Iterator[ClockTransport]:
+    clocks = dict.fromkeys(("intake", "adjudication", "sanctions"), world)
     apps = {
         name: module.create_app(system, clock=clocks[name])
         for name, module in (("intake", intake), ("adjudication", adjudication), ("sanctions", sanctions))
     }
-    yield ClockTransport(apps, clocks, [])
+    yield ClockTransport(system, apps, clocks, [])
     for app in apps.values():
         runtime(app).close()
 
@@ -92,6 +124,20 @@ def test_the_five_sample_cases_from_report_to_closure(transport: ClockTransport)
         checks["end"](run, {})
     # Every Lapse moved the case: the scheduler recorded something each time.
     assert all(count >= 1 for count in transport.lapsed), transport.lapsed
+    assert_history_verifies_and_replays(transport.settings)
+
+
+def assert_history_verifies_and_replays(settings: Settings) -> None:
+    """The auditor's view of the same run: both chains, the stores against Kafka, and every
+    service's read models rebuilt from its topic alone, equal to the live ones."""
+    deadline = time.monotonic() + 60
+    report = verify_system(settings)
+    while any(s.pending for s in report.services) and time.monotonic() < deadline:
+        time.sleep(0.5)  # the relays are still publishing the last steps
+        report = verify_system(settings)
+    assert report.ok and not any(s.pending for s in report.services), report.text()
+    replay = replay_system(settings)
+    assert replay.ok, replay.text()
 
 
 Check = Callable[[CaseRun, dict[str, Any]], None]

@@ -56,7 +56,8 @@ def report(alleged: tuple[str, ...] = ("N2",), **subject: Any) -> dict[str, Any]
 class Story:
     """One case, told through the deciders; ``history`` is what the store holds."""
 
-    clock: ManualClock = field(default_factory=lambda: ManualClock(datetime(2024, 2, 6, 2, tzinfo=UTC)))
+    # Commands are recorded after the legal dates they carry, as in life.
+    clock: ManualClock = field(default_factory=lambda: ManualClock(datetime(2025, 6, 2, 2, tzinfo=UTC)))
     uow: InMemoryUnitOfWork = field(init=False)
 
     def __post_init__(self) -> None:
@@ -88,7 +89,7 @@ class Story:
         d = Deciding(BOOK, CALENDAR, self.clock.now(), actor.id)
         appended = self.record(lambda case: decider(case, command, d), actor)
         if decider.__name__ == "record_finding":
-            appended += self.record(lambda case: conclude(case, BOOK, d.at), actor)
+            appended += self.record(lambda case: conclude(case, BOOK), actor)
         return appended
 
     def opened(self, alleged: tuple[str, ...] = ("N2",), **subject: Any) -> Story:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from services.adjudication import assignment, examination, finding, recommendation, summons
@@ -17,6 +19,7 @@ from services.adjudication.vocabulary import (
     TeamRole,
 )
 from shared.envelope import canonical_json
+from shared.legaltime import LEGAL_ZONE
 from shared.refusals import RuleViolation, RuleViolations
 from tests.unit.adjudication.builders import INVESTIGATOR, SUPERVISOR, Story, d
 
@@ -239,3 +242,26 @@ def test_sample_case_c_tulang_bawang_barat_n4_n6_berat_absent_once_referred_to_t
         ("second_summons", "2024-11-22", "MET"),
         ("examination_2", "2024-11-26", "MET"),
     ]
+
+
+def test_the_finding_and_the_referral_are_dated_by_the_finding_not_by_when_it_was_typed_in() -> None:
+    story = examined(("N4",), TEAM)
+    [found, referred] = story.do(
+        finding.record_finding,
+        c.RecordFinding(True, "BAP", (c.ViolationInput("N4"),), found_on=d("2024-11-29")),
+        SUPERVISOR,
+    )
+    assert found.payload["found_on"] == "2024-11-29"
+    assert found.occurred_at == referred.occurred_at
+    assert datetime.fromisoformat(found.occurred_at) == datetime(2024, 11, 29, tzinfo=LEGAL_ZONE)
+
+
+def test_a_finding_dated_before_its_bap_or_after_today_is_refused() -> None:
+    for day in ("2024-01-02", "2099-01-01"):
+        with pytest.raises(RuleViolations) as refused:
+            examined(("N4",), TEAM).do(
+                finding.record_finding,
+                c.RecordFinding(True, "BAP", (c.ViolationInput("N4"),), found_on=d(day)),
+                SUPERVISOR,
+            )
+        assert [v.field for v in refused.value.violations] == ["found_on"]

@@ -145,8 +145,13 @@ def test_case_e_kasn_recommends_and_the_summons_runs_on_the_legacy_clock() -> No
 
 def test_case_e_n6_needs_a_level_chosen_with_a_reason_under_pp_53_2010() -> None:
     story = examined_e()
+    story.clock.set(datetime(2021, 1, 4, 2, tzinfo=UTC))  # the finding, typed in after the BAP
     with pytest.raises((RuleViolation, RuleViolations)) as refused:
-        story.do(finding.record_finding, c.RecordFinding(True, "…", (c.ViolationInput("N6"),)), SUPERVISOR)
+        story.do(
+            finding.record_finding,
+            c.RecordFinding(True, "…", (c.ViolationInput("N6"),)),
+            SUPERVISOR,
+        )
     error = refused.value
     assert isinstance(error, RuleViolations)
     assert {v.field for v in error.violations} == {"violations.0.level", "violations.0.level_reason"}
@@ -154,6 +159,7 @@ def test_case_e_n6_needs_a_level_chosen_with_a_reason_under_pp_53_2010() -> None
 
 def test_case_e_is_referred_to_the_wali_kota_as_ppk_under_the_copied_authority_rows() -> None:
     story = examined_e()
+    story.clock.set(datetime(2021, 1, 4, 2, tzinfo=UTC))
     [found, referred] = story.do(finding.record_finding, c.RecordFinding(True, "BAP", (CASH,)), SUPERVISOR)
     assert found.rule_set == referred.rule_set == "adjudication-pp53-2010.1"
     [n6] = found.payload["violations"]

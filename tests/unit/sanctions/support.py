@@ -11,12 +11,12 @@ from typing import Any
 
 from services.sanctions import events as ev
 from services.sanctions.case import Case
-from services.sanctions.dating import at_start_of
 from services.sanctions.lapses import on_lapse
 from services.sanctions.reception import receive
 from services.sanctions.rules import RuleBook, default_rule_book
 from shared.envelope import GENESIS_HASH, Actor, Context, Envelope, NewEvent, seal
 from shared.handling import DeadlineStart, Outcome
+from shared.legaltime import at_start_of
 from shared.workdays import WorkingCalendar
 
 BOOK = default_rule_book()

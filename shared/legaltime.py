@@ -1,5 +1,5 @@
-"""Legal dates: the valid time of an event dated by a day, and the checks every dated step
-shares (no date in the future, none before the step it follows)."""
+"""Legal dates: the valid time of an event dated by a day in the law's terms, and the checks
+every dated step shares (no date in the future, none before the step it follows)."""
 
 from __future__ import annotations
 
