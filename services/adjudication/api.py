@@ -112,13 +112,15 @@ def register(spec: Command) -> None:
     )
     @blp.alt_response(412, description="If-Match is stale: reload the case")
     @blp.alt_response(428, description="If-Match is missing")
-    @require_role(*spec.roles)
     def view(body: dict[str, Any], case_id: uuid.UUID, **extra: str) -> Any:
         return run(spec, body, case_id, extra)
 
     view.__name__ = spec.action.replace("-", "_")
     decorated = blp.response(200, s.CommandResultSchema)(view)
     decorated = blp.arguments(spec.schema, example=_example(spec.schema))(decorated)
+    # Outermost: who is asking is settled before the body is read, so a stranger gets 401,
+    # not a list of the fields it got wrong.
+    decorated = require_role(*spec.roles)(decorated)
     blp.route(path, methods=["POST"], endpoint=spec.action)(decorated)
 
 

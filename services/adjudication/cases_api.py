@@ -63,10 +63,10 @@ def _filters(args: dict[str, Any], today: Any) -> tuple[str, dict[str, Any]]:
 
 
 @blp.route("")
+@require_role(*STAFF)
 @blp.arguments(s.CaseFilterSchema, location="query")
 @blp.response(200, s.CaseSummarySchema(many=True))
 @blp.paginate()
-@require_role(*STAFF)
 def list_cases(args: dict[str, Any], pagination_parameters: PaginationParameters) -> list[dict[str, Any]]:
     """Examination files, the soonest deadline first, filtered by state, assignee, region and deadlines.
 
@@ -98,9 +98,9 @@ def list_cases(args: dict[str, Any], pagination_parameters: PaginationParameters
 
 
 @blp.route("/<uuid:case_id>")
+@require_role(*STAFF)
 @blp.response(200, s.CaseDetailSchema)
 @blp.alt_response(404, description="No such examination file")
-@require_role(*STAFF)
 def get_case(case_id: uuid.UUID) -> Any:
     """One examination file: its state and version (also the ETag to send as If-Match), every
     deadline with its due date and status, the timeline, and the actions you may take now."""
@@ -171,9 +171,9 @@ def _permitted(case: Case, identity: Identity, action: str) -> bool:
 
 
 @blp.route("/<uuid:case_id>/events")
+@require_role(*STAFF)
 @blp.response(200, s.CaseEventSchema(many=True))
 @blp.alt_response(404, description="No such case")
-@require_role(*STAFF)
 def case_events(case_id: uuid.UUID) -> list[dict[str, Any]]:
     """Adjudication's events of the case, in order, as stored: each with its hashes."""
     with runtime().engine.connect() as conn:

@@ -88,10 +88,10 @@ def _filters(args: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 @blp.route("")
+@require_role(*STAFF)
 @blp.arguments(CaseFilterSchema, location="query")
 @blp.response(200, CaseSummarySchema(many=True))
 @blp.paginate()
-@require_role(*STAFF)
 def list_cases(args: dict[str, Any], pagination_parameters: PaginationParameters) -> list[dict[str, Any]]:
     """Cases, newest first, filtered by stage, region, agency, election, lateness and date."""
     where, params = _filters(args)
@@ -110,9 +110,9 @@ def list_cases(args: dict[str, Any], pagination_parameters: PaginationParameters
 
 
 @blp.route("/<uuid:case_id>")
+@require_role(*STAFF)
 @blp.response(200, CaseDetailSchema)
 @blp.alt_response(404, description="No such case")
-@require_role(*STAFF)
 def get_case(case_id: uuid.UUID) -> dict[str, Any]:
     """One case with the reports that opened or joined it."""
     with runtime().engine.connect() as conn:
@@ -126,9 +126,9 @@ def get_case(case_id: uuid.UUID) -> dict[str, Any]:
 
 
 @blp.route("/<uuid:case_id>/events")
+@require_role(*STAFF)
 @blp.response(200, CaseEventSchema(many=True))
 @blp.alt_response(404, description="No such case")
-@require_role(*STAFF)
 def case_events(case_id: uuid.UUID) -> list[dict[str, Any]]:
     """Intake's events of the case, in order, as stored: each with its hashes."""
     with runtime().engine.connect() as conn:

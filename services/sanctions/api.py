@@ -68,6 +68,8 @@ def _documented(summary_schema: Any) -> Any:
     def wrap(view: Any) -> Any:
         for decorator in reversed(
             [
+                # Outermost: who is asking is settled before the body is read.
+                require_role("official"),
                 blp.arguments(summary_schema),
                 blp.response(200, CommandAnswerSchema, description="Recorded; the new version is the ETag"),
                 blp.alt_response(404, description="No such case in your agency"),
@@ -80,7 +82,6 @@ def _documented(summary_schema: Any) -> Any:
                 ),
                 blp.alt_response(428, description="If-Match is missing"),
                 blp.doc(parameters=[IF_MATCH]),
-                require_role("official"),
             ]
         ):
             view = decorator(view)

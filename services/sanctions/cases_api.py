@@ -57,10 +57,10 @@ def _scope(identity: Identity, args: dict[str, Any]) -> tuple[str, dict[str, Any
 
 
 @blp.route("", methods=["GET"])
+@require_role(*READERS)
 @blp.arguments(CaseFilterSchema, location="query")
 @blp.response(200, CaseSummarySchema(many=True))
 @blp.paginate()
-@require_role(*READERS)
 def list_cases(args: dict[str, Any], pagination_parameters: PaginationParameters) -> list[dict[str, Any]]:
     """Cases, most recently changed first: filter by state, penalty, in_force, appeal_pending, overdue."""
     rt = runtime()
@@ -83,9 +83,9 @@ def list_cases(args: dict[str, Any], pagination_parameters: PaginationParameters
 
 
 @blp.route("/<string:case_id>", methods=["GET"])
+@require_role(*READERS)
 @blp.response(200, CaseDetailSchema)
 @blp.alt_response(404, description="No such case in your agency")
-@require_role(*READERS)
 def get_case(case_id: str) -> Response:
     """One case: state, version (also the ETag), penalty, dates, deadlines, timeline, allowed
     actions, and the penalty options that fit the finding with who may sign each."""
@@ -127,9 +127,9 @@ def get_case(case_id: str) -> Response:
 
 
 @blp.route("/<string:case_id>/events", methods=["GET"])
+@require_role(*READERS)
 @blp.response(200, CaseEventSchema(many=True))
 @blp.alt_response(404, description="No such case in your agency")
-@require_role(*READERS)
 def case_events(case_id: str) -> list[dict[str, Any]]:
     """Sanctions' events of the case, in order, as stored: each with its hashes."""
     identity = current_identity()

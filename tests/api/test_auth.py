@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -13,6 +15,7 @@ from flask.testing import FlaskClient
 
 from shared.auth import CACHE_TTL, Identity, TokenRegistry, require_role
 from shared.clock import ManualClock
+from shared.config import Settings
 from shared.db import create_engine
 from tests.conftest import NewDatabase
 
@@ -209,3 +212,21 @@ def test_the_token_never_reaches_the_log(
     assert caplog.records  # the requests were logged...
     logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert token not in logged  # ...without the token
+
+
+@pytest.mark.parametrize(
+    ("service", "path"),
+    [
+        ("adjudication", "/v1/cases/5d2a8e94-7b0c-4b8e-8f0e-6c1f2a3b4c5d/assignment"),
+        ("sanctions", "/v1/cases/5d2a8e94-7b0c-4b8e-8f0e-6c1f2a3b4c5d/decision"),
+        ("adjudication", "/v1/cases?state=NOT_A_STATE"),
+    ],
+)
+def test_a_stranger_is_told_401_before_anything_about_the_body_or_query(
+    api_settings: Settings, new_database: NewDatabase, service: str, path: str
+) -> None:
+    urls = {**api_settings.database_urls, service: new_database(service)}
+    app = importlib.import_module(f"services.{service}").create_app(replace(api_settings, database_urls=urls))
+    client = app.test_client()
+    answer = client.open(path, method="GET" if "?" in path else "POST", json={}, headers={"If-Match": '"1"'})
+    assert answer.status_code == 401, answer.get_json()
