@@ -30,13 +30,15 @@ import sqlalchemy as sa
 from netra.audit.findings import Finding
 from netra.audit.kafka_log import LogRecord, TopicLog
 from netra.audit.progress import Progress
-from shared.config import SERVICES, Settings
+from shared.config import SERVICES, ConfigError, Settings
 from shared.db import create_engine
 from shared.envelope import Envelope, EnvelopeError
 from shared.schema import events, outbox
 from shared.verify import verify_store
 
 CAUSATION_BATCH = 2000
+# The auditor app's database (netra/audit_app): its reads are events in their own store.
+AUDIT_DB = "audit"
 
 
 @dataclass
@@ -54,6 +56,8 @@ class ServiceAudit:
     kafka_duplicates: int = 0
     pending: int = 0
     topic_exists: bool = True
+    # False for the auditor app's log of reads: it is kept, chained, and never published.
+    publishes: bool = True
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -69,6 +73,8 @@ class ServiceAudit:
         """One line for people."""
         state = "ok" if self.ok else f"{len(self.findings)} FLAWS"
         kafka = f"{self.kafka_records} on Kafka" if self.topic_exists else f"topic {self.topic} missing"
+        if not self.publishes:
+            kafka = "kept here only (not published)"
         pending = f", {self.pending} not yet published" if self.pending else ""
         return (
             f"{self.service}: {self.events} events in {self.cases} cases, {kafka}{pending}; "
@@ -104,10 +110,35 @@ def verify_system(settings: Settings, *, progress: bool = False) -> AuditReport:
     """Verify every service's store and topic, and the causation links between them."""
     engines = {s: create_engine(settings.database_url(s), pool_size=1) for s in SERVICES}
     try:
-        return AuditReport([verify_service(settings, s, engines, progress=progress) for s in SERVICES])
+        audits = [verify_service(settings, s, engines, progress=progress) for s in SERVICES]
     finally:
         for engine in engines.values():
             engine.dispose()
+    reads = verify_auditor_reads(settings)
+    return AuditReport(audits + ([reads] if reads else []))
+
+
+def verify_auditor_reads(settings: Settings) -> ServiceAudit | None:
+    """The auditor app's record of who read what: both chains of its own store. It publishes
+    nothing, so there is no topic to compare; None when the app never ran here."""
+    try:
+        engine = create_engine(settings.database_url(AUDIT_DB), pool_size=1)
+    except ConfigError:
+        return None  # configured without it: only the services' databases are named
+    try:
+        try:
+            if not sa.inspect(engine).has_table("events"):
+                return None
+        except sa.exc.OperationalError:
+            return None  # its database was never created
+        store = verify_store(engine)
+    finally:
+        engine.dispose()
+    audit = ServiceAudit(AUDIT_DB, topic="", publishes=False)
+    audit.findings = [Finding.of_store_flaw(AUDIT_DB, f) for f in store.flaws]
+    audit.events, audit.cases = store.events, store.streams
+    audit.head_position, audit.head_log_hash = store.head_position, store.head_log_hash
+    return audit
 
 
 def verify_service(

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from netra.audit.verify import verify_auditor_reads
 from netra.audit_app import create_app
 from shared.clock import ManualClock
 from shared.config import Settings
@@ -108,3 +109,17 @@ def test_the_auditor_app_has_no_endpoint_that_changes_anything(app: Flask) -> No
         m for rule in app.url_map.iter_rules() if rule.rule.startswith("/v1/") for m in rule.methods or ()
     }
     assert methods <= {"GET", "HEAD", "OPTIONS"}
+
+
+def test_audit_verify_also_walks_the_record_of_auditor_reads_and_names_an_edited_one(
+    app: Flask, case_id: str, audit_settings: Settings
+) -> None:
+    app.test_client().get(f"/v1/audit/cases/{case_id}/history", headers=bearer(app, "auditor"))
+    clean = verify_auditor_reads(audit_settings)
+    assert clean is not None and clean.ok and clean.events == 1
+    with runtime(app).engine.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE events DISABLE TRIGGER events_append_only"))
+        conn.execute(sa.text("UPDATE events SET envelope = replace(envelope, 'auditor-1', 'auditor-2')"))
+    edited = verify_auditor_reads(audit_settings)
+    assert edited is not None and not edited.ok
+    assert "audit position 1" in str(edited.findings[0]) and "edited" in str(edited.findings[0])
