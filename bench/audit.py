@@ -23,7 +23,6 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 
-from netra.audit.replay import project_into
 from services.intake.domain import CASE_REGISTERED, REPORT_RECEIVED, report_record
 from services.intake.examples import CONTRACT_EXAMPLE
 from services.intake.readmodel import READ_MODEL
@@ -178,9 +177,13 @@ def _rows(pair: list[Envelope]) -> str:
 
 
 def _project_live(settings: Settings, events: list[Envelope]) -> None:
-    """The live read models, as the command side would have written them."""
+    """The live read models, as the command side writes them: ``project`` on each event (not
+    replay's batched ``project_many``, so that replay is compared with the other code path)."""
     engine = create_engine(settings.database_url("intake"))
-    project_into(engine, READ_MODEL, events, lambda _: None)
+    for start in range(0, len(events), 2000):
+        with engine.begin() as conn:
+            for envelope in events[start : start + 2000]:
+                READ_MODEL.project(conn, envelope)
     engine.dispose()
 
 

@@ -10,6 +10,11 @@ that read the clock), never two implementations drifting apart.
 A projection is a pure function of the envelope and the rows already projected: it never
 reads the clock, draws random ids or looks at another service's data.
 
+``project_many`` is optional and only for replay: given envelopes in log order, it must
+leave exactly the rows ``project`` would leave applied to each in turn (it may batch the
+writes, and keep in memory what it wrote itself instead of reading it back). The command
+side always calls ``project``; replay calls ``project_many`` where a service declares one.
+
 ``REDERIVE`` maps the event types whose payload a pure decider computed to a function that
 recomputes that event from the events before it in the same case stream; replay compares
 the result with what was recorded, byte for byte (canonical JSON).
@@ -25,6 +30,7 @@ import sqlalchemy as sa
 from shared.envelope import Envelope, NewEvent
 
 Project = Callable[[sa.Connection, Envelope], None]
+ProjectMany = Callable[[sa.Connection, Sequence[Envelope]], None]
 Rederive = Callable[[Envelope, Sequence[Envelope]], NewEvent]
 
 
@@ -38,6 +44,16 @@ class ReadModel:
     project: Project
     # Event type -> recompute that event from the prior events of its stream.
     rederive: Mapping[str, Rederive] = field(default_factory=dict)
+    # Optional, for replay: the same rows as ``project`` on each envelope in turn, batched.
+    project_many: ProjectMany | None = None
+
+    def project_batch(self, conn: sa.Connection, envelopes: Sequence[Envelope]) -> None:
+        """``envelopes`` projected in order: through ``project_many`` if declared, else one by one."""
+        if self.project_many is not None:
+            self.project_many(conn, envelopes)
+        else:
+            for envelope in envelopes:
+                self.project(conn, envelope)
 
 
 def project_all(conn: sa.Connection, model: ReadModel, envelopes: Sequence[Envelope]) -> None:
