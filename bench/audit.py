@@ -36,7 +36,8 @@ from shared.eventstore import SERVICE_LOG_LOCK
 from shared.outbox import OutboxRelay
 from shared.processes import ensure_system_topics
 
-SIZES = (100_000, 200_000)
+# NETRA_BENCH_AUDIT_SIZES=20000 (comma-separated) for a quick run while iterating.
+SIZES = tuple(int(n) for n in os.environ.get("NETRA_BENCH_AUDIT_SIZES", "100000,200000").split(","))
 AT = datetime(2024, 10, 10, 2, 30, tzinfo=UTC)
 APPEND = "SELECT netra_append(%s, %s, 0, %s, %s::jsonb)"
 

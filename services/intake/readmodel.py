@@ -189,8 +189,12 @@ def _set_status(conn: sa.Connection, event: Envelope, status: ReportStatus, late
     return row
 
 
+# What json.dumps(value, default=str) builds on every call, built once: the same text.
+_ENCODER = json.JSONEncoder(default=str)
+
+
 def _json(value: Any) -> str:
-    return json.dumps(value, default=str)
+    return _ENCODER.encode(value)
 
 
 _OPENINGS = {

@@ -115,7 +115,9 @@ def test_project_many_in_batches_of_any_size_equals_project_one_by_one(
         assert found == []
         assert rows == {"intake_cases": 4, "intake_reports": 6, "intake_case_stages": 7}
         with replayed.connect() as conn:
-            stages = dict(conn.execute(sa.text("SELECT case_number, stage FROM intake_cases")).all())
+            stages: dict[str, str] = dict(
+                conn.execute(sa.text("SELECT case_number, stage FROM intake_cases")).all()
+            )
         assert stages == {
             "NTR-2024-0000001": "IN_EXAMINATION",
             "NTR-2024-0000002": "DECIDED",
