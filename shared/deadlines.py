@@ -21,7 +21,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from shared.clock import Clock
 from shared.envelope import NewEvent
 from shared.eventstore import ConcurrencyError
-from shared.legaltime import LEGAL_ZONE
+from shared.legaltime import at_start_of, legal_date
 from shared.schema import deadlines as deadlines_table
 from shared.uow import SqlUnitOfWork
 from shared.workdays import DayCount
@@ -57,7 +57,7 @@ class DueDeadline:
     @property
     def lapsed_at(self) -> datetime:
         """The instant the deadline lapsed: midnight WIB after its last day."""
-        return datetime.combine(self.due_on + timedelta(days=1), time(), LEGAL_ZONE)
+        return at_start_of(self.due_on + timedelta(days=1))
 
     def missed_event(self, service: str, **extra: Any) -> NewEvent:
         """``<service>.deadline_missed`` for this deadline, dated when it lapsed, so a replay
@@ -81,7 +81,7 @@ MissedHandler = Callable[[DueDeadline, SqlUnitOfWork], "str | None"]
 
 def last_open_day(clock: Clock) -> date:
     """The latest last day that has not yet lapsed: today in WIB."""
-    return clock.now().astimezone(LEGAL_ZONE).date()
+    return legal_date(clock.now())
 
 
 class DeadlineScheduler:

@@ -57,16 +57,22 @@ class RuleBook(Generic[R]):
     kind: str
     rule_sets: tuple[R, ...]
 
+    def in_force_or_none(self, on: date) -> R | None:
+        """The rule set with the latest ``effective_from`` not after ``on``; None before the
+        earliest (for a caller that records the missing law rather than refusing)."""
+        candidates = [r for r in self.rule_sets if r.effective_from <= on]
+        return max(candidates, key=lambda r: r.effective_from) if candidates else None
+
     def in_force(self, on: date) -> R:
         """The rule set with the latest ``effective_from`` not after ``on``."""
-        candidates = [r for r in self.rule_sets if r.effective_from <= on]
-        if not candidates:
+        found = self.in_force_or_none(on)
+        if found is None:
             first = min(r.effective_from for r in self.rule_sets)
             raise LookupError(
                 f"no {self.kind} rule set is in force on {on.isoformat()}; the earliest takes "
                 f"effect on {first.isoformat()} (an administrator adds the older law as a rule file)"
             )
-        return max(candidates, key=lambda r: r.effective_from)
+        return found
 
     def version(self, version: str) -> R:
         """The rule set named ``version`` (to replay a recorded decision)."""

@@ -16,6 +16,7 @@ from services.adjudication.lifecycle import guard
 from services.adjudication.rules import RuleSet
 from services.adjudication.vocabulary import ExaminerMode, TeamRole
 from shared.handling import Outcome
+from shared.legaltime import legal_date
 from shared.refusals import RuleViolation
 
 
@@ -33,7 +34,7 @@ def catalogue_levels(rules: RuleSet) -> dict[str, str | None]:
 def appoint_examiner(case: Case, cmd: AppointExaminer, d: Deciding) -> Outcome:
     """The direct superior examines alone, or the PPK forms a tim pemeriksa."""
     guard("examiner", case)
-    rules = d.rules_on(d.at.date(), "mode")
+    rules = d.rules_on(legal_date(d.at), "mode")
     team = rules.team
     if cmd.mode is ExaminerMode.TIM_PEMERIKSA:
         missing = sorted(r.value for r in team.members - {m.role for m in cmd.members})

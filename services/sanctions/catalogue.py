@@ -12,10 +12,7 @@ from services.sanctions.rules import Category, Penalty, RuleBook, RuleSet
 def rule_set_for(book: RuleBook, referral: Referral) -> RuleSet | None:
     """The rule set for the case: the one in force on the incident date (None before the
     earliest rule file: a decision then names the missing law instead of guessing it)."""
-    try:
-        return book.in_force(referral.incident_date)
-    except LookupError:
-        return None
+    return book.in_force_or_none(referral.incident_date)
 
 
 def penalties_for(rule_set: RuleSet, referral: Referral) -> list[Penalty]:

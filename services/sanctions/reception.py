@@ -10,7 +10,7 @@ from typing import Any
 from services.sanctions import events as ev
 from services.sanctions.case import Case
 from services.sanctions.escalation import FOLLOW_UP
-from services.sanctions.rules import RuleBook, RuleSet
+from services.sanctions.rules import RuleBook
 from shared.handling import DeadlineStart, Outcome
 from shared.workdays import WorkingCalendar
 
@@ -29,10 +29,7 @@ def receive(
         return Outcome([])
     # Without an incident date the referral's own date chooses (the later regime: R).
     on = date.fromisoformat(referral.get("incident_date") or referred_on.isoformat())
-    try:
-        rule_set: RuleSet | None = book.in_force(on)
-    except LookupError:
-        rule_set = None
+    rule_set = book.in_force_or_none(on)
     version = rule_set.name if rule_set else None
     payload = {
         **referral,

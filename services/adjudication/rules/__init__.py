@@ -9,7 +9,7 @@ service at start-up rather than the first case that needs the rule.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import pairwise
@@ -28,7 +28,7 @@ from services.adjudication.vocabulary import (
     TeamRole,
 )
 from shared import rulefiles
-from shared.rulefiles import Confidence, Reader, RuleSetError
+from shared.rulefiles import Confidence, Reader, RuleSetError, repeated
 from shared.workdays import DayCount
 
 __all__ = ["BodyPeriod", "RuleBook", "RuleSet", "RuleSetError", "load_rule_book"]
@@ -335,19 +335,9 @@ def _check_whole(r: Reader, rule_set: RuleSet) -> None:
     for before, after in pairwise(periods):
         if before.valid_until != after.valid_from:
             r.problem(after.basis.id, f"must start where {before.basis.id} ends (no gap, no overlap)")
-    for dup in _duplicates(a.basis.id for a in rule_set.authority):
+    for dup in repeated(a.basis.id for a in rule_set.authority):
         r.problem("authority", f"rule id {dup} appears twice")
     for level in AgencyLevel:
         for rule in (rule_set.kode_etik, rule_set.pppk):
             if level not in rule.officials:
                 r.problem(rule.basis.id, f"no official for {level.value}")
-
-
-def _duplicates(values: Iterable[str]) -> list[str]:
-    seen: set[str] = set()
-    dups: list[str] = []
-    for value in values:
-        if value in seen:
-            dups.append(value)
-        seen.add(value)
-    return dups
