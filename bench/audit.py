@@ -23,11 +23,11 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 
-from services.intake.domain import CASE_REGISTERED, REPORT_RECEIVED, report_record
-from services.intake.examples import CONTRACT_EXAMPLE
-from services.intake.readmodel import READ_MODEL
-from services.intake.report import Channel
-from services.intake.schemas import report_schema
+from services.intake.domain.receiving import CASE_REGISTERED, REPORT_RECEIVED, report_record
+from services.intake.domain.report import Channel
+from services.intake.store.readmodel import READ_MODEL
+from services.intake.web.examples import CONTRACT_EXAMPLE
+from services.intake.web.schemas import report_schema
 from shared.bus import make_producer
 from shared.config import REPO_ROOT, Settings
 from shared.db import create_engine, ensure_database, migrate

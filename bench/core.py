@@ -224,9 +224,12 @@ def latency(server: str, bootstrap: str, per_second: int, seconds: int) -> list[
     }
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", module], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [sys.executable, "-m", *module.split()],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
-        for module in ("services.intake.relay", "services.adjudication.consumer")
+        for module in ("services.intake relay", "services.adjudication consumer")
     ]
     try:
         engine = create_engine(urls["intake"])

@@ -30,7 +30,7 @@ from typing import Any
 
 import psutil
 
-from services.intake.examples import CONTRACT_EXAMPLE
+from services.intake.web.examples import CONTRACT_EXAMPLE
 from shared.auth import TokenRegistry
 from shared.clock import SystemClock
 from shared.db import create_engine, ensure_database, migrate

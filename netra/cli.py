@@ -7,7 +7,7 @@ netra kafka start | stop | topics   (the local broker, and topic creation)
 netra relay intake | consumer intake
 netra inbox parked intake | inbox release intake ID --by NAME --reason TEXT
 netra audit verify | replay | history CASE | export CASE --out F | verify-bundle F
-netra demo load [--url URL]         (the five sample cases of domain.md §7, over HTTP)
+netra demo load [--url URL]         (the five sample cases of docs/law.md §7, over HTTP)
 netra run                           (what `make run` calls)
 """
 
@@ -38,7 +38,7 @@ def settings() -> Settings:
 
 def wiring(service: str) -> ServiceWiring:
     """A service's consumer wiring (imported lazily: commands that don't need it stay fast)."""
-    module: Any = importlib.import_module(f"services.{service}.handlers")
+    module: Any = importlib.import_module(f"services.{service}.bootstrap")
     return module.WIRING
 
 
@@ -265,7 +265,7 @@ def demo() -> None:
 @demo.command("load")
 @click.option("--url", default=DEFAULT_URL, show_default=True, help="the intake service")
 def demo_load(url: str) -> None:
-    """Send the five sample cases of domain.md §7 through the partner API, one token per agency."""
+    """Send the five sample cases of docs/law.md §7 through the partner API, one token per agency."""
     from netra.demo import load_demo, summary_line
 
     results = load_demo(url, _registry())

@@ -1,4 +1,4 @@
-"""Demo data: the five sample cases of domain.md §7, played through the real APIs.
+"""Demo data: the five sample cases of docs/law.md §7, played through the real APIs.
 
 ``netra demo load`` (and ``make run DEMO=1``) calls :func:`load_demo`, which plays the script
 of netra/samples.py with netra/sample_run.py: each partner's report at intake, then every

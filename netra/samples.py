@@ -1,4 +1,4 @@
-"""The five sample cases of domain.md §7 as one script: each partner's report, then every
+"""The five sample cases of docs/law.md §7 as one script: each partner's report, then every
 command the case goes through at adjudication and sanctions, with the legal date of each.
 
 Data only. ``netra.sample_run`` plays it over HTTP against the three services: the e2e test
@@ -171,7 +171,7 @@ REPORTS: tuple[DemoReport, ...] = (
             "known_at": "2024-10-15",
             "reported_at": "2024-10-17T10:00:00+07:00",
             # Left unclassified: which SKB-DS item "tim pemenangan" is, and its level, depends
-            # on the timing against candidate determination (domain.md OQ2); staff classify.
+            # on the timing against candidate determination (docs/law.md OQ2); staff classify.
             "alleged_violations": [],
             "reporter": {"name": "Rina Pelapor", "address": "Palembang, Sumatera Selatan"},
         },
@@ -469,7 +469,7 @@ CASE_D1 = SampleCase(
         examiner("TIM_PEMERIKSA", TEAM, "2024-10-21"),
         attended("2024-10-25"),
         bap("2024-10-25"),
-        # He mobilises colleagues in the group: N3, berat (domain.md §7 D).
+        # He mobilises colleagues in the group: N3, berat (docs/law.md §7 D).
         finding(codes("N3"), "2024-10-28"),
         san("decision", {"penalty": "B3", "decided_on": "2024-11-04"}, "2024-11-04"),
         decree("800/3/BKD", "2024-11-04"),
@@ -505,7 +505,7 @@ CASE_D2 = SampleCase(
 
 # E: under PP 53/2010 (adjudication-pp53-2010.1, sanctions-pp53-2010.1). The legacy data has no
 # level for N6, so the investigator chooses berat and writes why; the Wali Kota as PPK does
-# not act within 14 days of the referral (R), so sanctions escalates (domain.md §7 E).
+# not act within 14 days of the referral (R), so sanctions escalates (docs/law.md §7 E).
 CASE_E = SampleCase(
     report_of("E"),
     (

@@ -159,14 +159,14 @@ def _children(settings: Settings, env: dict[str, str]) -> list[Child]:
             Child(f"{service}-web", web, web_env, logs / f"{service}-web.log", restart=False),
             Child(
                 f"{service}-relay",
-                [python, "-m", f"services.{service}.relay"],
+                [python, "-m", f"services.{service}", "relay"],
                 env,
                 logs / f"{service}-relay.log",
                 True,
             ),
             Child(
                 f"{service}-consumer",
-                [python, "-m", f"services.{service}.consumer"],
+                [python, "-m", f"services.{service}", "consumer"],
                 env,
                 logs / f"{service}-consumer.log",
                 True,
@@ -176,7 +176,7 @@ def _children(settings: Settings, env: dict[str, str]) -> list[Child]:
     children += [
         Child(
             f"{service}-scheduler",
-            [python, "-m", f"services.{service}.scheduler"],
+            [python, "-m", f"services.{service}", "scheduler"],
             env,
             logs / f"{service}-scheduler.log",
             True,
@@ -206,7 +206,7 @@ def _children(settings: Settings, env: dict[str, str]) -> list[Child]:
     children.append(
         Child(
             "intake-webhooks",
-            [python, "-m", "services.intake.webhook_worker"],
+            [python, "-m", "services.intake", "webhooks"],
             env,
             logs / "intake-webhooks.log",
             True,
@@ -254,7 +254,7 @@ def _load_demo(settings: Settings) -> None:
         return
     finally:
         engine.dispose()
-    say("demo data loaded (domain.md §7):")
+    say("demo data loaded (docs/law.md §7):")
     for result in results:
         print(f"  {summary_line(result)}", flush=True)
 

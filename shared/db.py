@@ -54,7 +54,7 @@ def migrations_dir(service: str) -> Path:
         return REPO_ROOT / "shared" / "auth_migrations"
     if service == "audit":  # the auditor app's record of reads (netra/audit_app)
         return REPO_ROOT / "netra" / "audit_app" / "migrations"
-    return REPO_ROOT / "services" / service / "migrations"
+    return REPO_ROOT / "services" / service / "store" / "migrations"
 
 
 def migrate(url: str, service: str) -> None:

@@ -1,7 +1,7 @@
 """The scheduler that turns a lapsed legal deadline into an event, exactly once.
 
 A deadline is a row in ``deadlines``, written by ``uow.schedule`` in the same transaction as
-the event that started its clock (design.md §3). The event that meets it resolves it
+the event that started its clock (docs/architecture.md §3). The event that meets it resolves it
 (``uow.resolve_deadlines``) in its own transaction. What is left PENDING after its last day
 has lapsed: the scheduler locks each such row with ``FOR UPDATE SKIP LOCKED``, asks the
 service what the lapse means (``MissedHandler``: usually a ``<service>.deadline_missed``
@@ -20,16 +20,14 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date
 
 import sqlalchemy as sa
 
 from shared.clock import Clock
-from shared.envelope import NewEvent
 from shared.eventstore import ConcurrencyError
-from shared.legaltime import at_start_of, legal_date
+from shared.legaltime import legal_date
+from shared.outcome import DueDeadline
 from shared.schema import deadlines as deadlines_table
 from shared.uow import SqlUnitOfWork
 from shared.workdays import DayCount
@@ -39,38 +37,6 @@ log = logging.getLogger(__name__)
 # Lost races in one pass before giving up until the next one: each needs a concurrent append
 # to the same case, so reaching this means something is appending in a loop.
 MAX_CONFLICTS = 100
-DEADLINE_MISSED = "deadline_missed"
-
-
-@dataclass(frozen=True)
-class DueDeadline:
-    """A pending deadline whose last day has passed."""
-
-    deadline_id: str
-    stream_id: str
-    kind: str
-    due_on: date
-    day_count: DayCount
-    rule_set: str | None
-    started_by: str
-
-    @property
-    def lapsed_at(self) -> datetime:
-        """The instant the deadline lapsed: midnight WIB after its last day."""
-        return at_start_of(self.due_on + timedelta(days=1))
-
-    def missed_event(self, service: str, **extra: Any) -> NewEvent:
-        """``<service>.deadline_missed`` for this deadline, dated when it lapsed, so a replay
-        of the same row yields the same event whenever the scheduler happened to run."""
-        payload = {
-            "deadline_id": self.deadline_id,
-            "kind": self.kind,
-            "due_on": self.due_on.isoformat(),
-            "day_count": self.day_count.value,
-            "started_by": self.started_by,
-            **extra,
-        }
-        return NewEvent(f"{service}.{DEADLINE_MISSED}", payload, self.lapsed_at, rule_set=self.rule_set)
 
 
 # What a lapse means for the service: append its events (and project them) in ``uow``; return

@@ -1,4 +1,4 @@
-"""The event envelope, its canonical bytes and the two hash chains (design.md §2).
+"""The event envelope, its canonical bytes and the two hash chains (docs/architecture.md §2).
 
 Every event is sealed once, when it is appended: ``hash = sha256(prev_hash + canonical(envelope
 without hash))`` where ``prev_hash`` is the hash of the previous event of the same case. The

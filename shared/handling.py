@@ -1,7 +1,7 @@
 """Carrying out one decision on one case: the plumbing every command and reaction shares.
 
-The domain is pure: it reads the case's history and returns an ``Outcome`` (the events, the
-legal clocks they start, the clocks they stop). ``carry_out`` does the rest in the caller's
+The domain is pure: it reads the case's history and returns an ``Outcome`` (shared.outcome:
+the events, the legal clocks they start, the clocks they stop). ``carry_out`` does the rest in the caller's
 unit of work: checks the client's ``If-Match``, appends after the version it read, writes
 the deadlines with the event that started them, resolves the ones met, and projects the new
 events into the read models, all in one transaction.
@@ -15,37 +15,11 @@ events into the read models, all in one transaction.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import date
 
-from shared.envelope import Context, Envelope, NewEvent
+from shared.envelope import Context, Envelope
+from shared.outcome import Outcome
 from shared.refusals import StaleVersion
 from shared.uow import Deadline, SqlUnitOfWork, UnitOfWork
-from shared.workdays import DayCount
-
-
-@dataclass(frozen=True)
-class DeadlineStart:
-    """A legal deadline a decision starts: its last day and how its days were counted."""
-
-    kind: str
-    due_on: date
-    day_count: DayCount
-    rule_set: str | None = None
-    # Which of the outcome's events started it (its id is the deadline's ``started_by``).
-    started_by: int = 0
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What the domain decided: events to append, clocks they start, and deadline kinds they
-    meet (``meets``) or make moot (``cancels``)."""
-
-    events: Sequence[NewEvent]
-    starts: Sequence[DeadlineStart] = ()
-    meets: Sequence[str] = ()
-    cancels: Sequence[str] = ()
-
 
 Decide = Callable[[list[Envelope]], Outcome]
 Project = Callable[[Envelope], None]

@@ -5,7 +5,7 @@ caller put in ``extra`` (``case_id``, ``event_id``, ``correlation_id``, ``reques
 so a log search can follow one case or one request across the three services.
 
 What must never be logged: bearer tokens (the ``Authorization`` header is never passed to a
-logger anywhere in Netra) and reporter identity (design.md §5). Log ids, not contents.
+logger anywhere in Netra) and reporter identity (docs/architecture.md §5). Log ids, not contents.
 """
 
 from __future__ import annotations

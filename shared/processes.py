@@ -1,13 +1,14 @@
 """Entry points for a service's background processes: its outbox relay, its inbox consumer
 and its deadline scheduler. Each runs until SIGTERM or SIGINT, finishing the record or batch
-in hand first."""
+in hand first. ``python -m services.<name> <process>`` starts one (``run_process``)."""
 
 from __future__ import annotations
 
+import argparse
 import logging
 import signal
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from shared.bus import ensure_topics, make_consumer, make_producer, with_dlqs
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ServiceWiring:
-    """What a service consumes and how it reacts: declared in its ``handlers`` module."""
+    """What a service consumes and how it reacts: built in its ``bootstrap`` module."""
 
     name: str
     consumes: Sequence[str]
@@ -119,3 +120,25 @@ def run_scheduler(settings: Settings, wiring: ServiceWiring, interval_s: float =
     configure_logging(settings)
     stop = stop_on_signals()
     build_scheduler(settings, wiring).run(stop, interval_s)
+
+
+def run_process(
+    wiring: ServiceWiring,
+    argv: Sequence[str],
+    extra: Mapping[str, Callable[[Settings], None]] | None = None,
+) -> None:
+    """``python -m services.<name> <process>``: run one background process of the service.
+
+    Every service has ``relay`` and ``consumer``; ``scheduler`` when it keeps deadlines;
+    ``extra`` names any process of its own (intake's ``webhooks``).
+    """
+    runners: dict[str, Callable[[Settings], None]] = {
+        "relay": lambda settings: run_relay(settings, wiring.name),
+        "consumer": lambda settings: run_consumer(settings, wiring),
+    }
+    if wiring.on_deadline_missed is not None:
+        runners["scheduler"] = lambda settings: run_scheduler(settings, wiring)
+    runners.update(extra or {})
+    parser = argparse.ArgumentParser(prog=f"python -m services.{wiring.name}")
+    parser.add_argument("process", choices=sorted(runners), help="the background process to run")
+    runners[parser.parse_args(argv).process](Settings.from_env())

@@ -1,7 +1,7 @@
 """Rule sets as versioned data files: the loading every service shares.
 
 Each service keeps its law in ``<kind>-<version>.yaml`` files beside its ``rules`` package,
-one rule set per file, each rule citing the article it encodes and how sure domain.md is of
+one rule set per file, each rule citing the article it encodes and how sure docs/law.md is of
 it (``Confidence``). An administrator corrects the law by adding a file, never by changing
 code. Files are untrusted input: ``Reader`` collects every problem in a file, and a file
 with any problem stops the service at start-up rather than on the first case that needs it.
@@ -29,7 +29,7 @@ class RuleSetError(ValueError):
 
 
 class Confidence(enum.StrEnum):
-    """How sure domain.md is of the law a rule encodes."""
+    """How sure docs/law.md is of the law a rule encodes."""
 
     V = "V"  # verified in the primary text
     S = "S"  # secondary sources only

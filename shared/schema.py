@@ -1,4 +1,4 @@
-"""The tables every service database has (design.md §2): the append-only event store, the
+"""The tables every service database has (docs/architecture.md §2): the append-only event store, the
 outbox cursor, the inbox and its quarantine, and durable deadlines.
 
 The tables are declared once here; each service's first Alembic migration creates them with

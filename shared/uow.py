@@ -1,5 +1,5 @@
 """The unit of work: one transaction for a command's events, the outbox state they imply,
-the deadlines they start and the inbox row of the record that caused them (design.md §2).
+the deadlines they start and the inbox row of the record that caused them (docs/architecture.md §2).
 
     with uow:
         case = Case.from_events(uow.events.load(case_id))

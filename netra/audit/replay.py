@@ -1,7 +1,7 @@
 """``netra audit replay``: every service's read models rebuilt from Kafka alone, compared with
 the live ones, and its deciders re-run on the recorded inputs.
 
-For each service it imports ``services.<service>.readmodel.READ_MODEL`` (the contract in
+For each service it imports ``services.<service>.store.readmodel.READ_MODEL`` (the contract in
 ``shared.readmodel``); a service that does not declare one yet is reported as such, not as
 a failure. The topic is read from offset 0 in position order (``kafka_log``), each event is
 projected with the service's own ``project`` into a scratch database migrated like the live
@@ -120,8 +120,8 @@ class ReplayReport:
 
 
 def load_read_model(service: str) -> ReadModel | None:
-    """``services.<service>.readmodel.READ_MODEL``, or None while the service declares none."""
-    name = f"services.{service}.readmodel"
+    """``services.<service>.store.readmodel.READ_MODEL``, or None while the service declares none."""
+    name = f"services.{service}.store.readmodel"
     try:
         module = importlib.import_module(name)
     except ModuleNotFoundError as exc:

@@ -12,8 +12,8 @@ from netra.audit.history import CaseHistory, case_history, parse_instant
 from shared.auth import abort, current_identity, require_role
 from shared.envelope import Actor, Context, NewEvent
 from shared.eventstore import ConcurrencyError
-from shared.runtime import runtime
 from shared.uow import SqlUnitOfWork
+from shared.web.runtime import runtime
 
 CASE_HISTORY_READ = "audit.case_history_read"
 RETRIES = 5  # two reads by one auditor at once: the later one re-reads its version and retries

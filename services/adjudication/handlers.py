@@ -1,22 +1,110 @@
-"""What the adjudication service consumes and how it reacts: intake's reports and
-registrations open examination files; lapsed deadlines are recorded (docs/events.md)."""
+"""Adjudication's handlers: a command or a consumed event -> load the case, decide
+(services.adjudication.domain, pure), carry out (events, deadlines, read models) in one
+transaction (shared.handling.carry_out).
+
+``Adjudication.handle`` carries out the investigators' and supervisors' commands;
+``EVENT_HANDLERS`` are what the inbox consumer calls for intake's events, and
+``on_deadline_missed`` what the scheduler calls for a lapsed deadline (wired in
+services.adjudication.bootstrap).
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from services.adjudication.case import Case
-from services.adjudication.lapses import lapse
-from services.adjudication.opening import note_report, note_supplement, open_examination
-from services.adjudication.readmodel import project
-from shared.deadlines import DueDeadline
+import sqlalchemy as sa
+
+from services.adjudication.domain.assignment import authorize
+from services.adjudication.domain.case import Case, State
+from services.adjudication.domain.commands import Deciding
+from services.adjudication.domain.lapses import lapse
+from services.adjudication.domain.opening import note_report, note_supplement, open_examination
+from services.adjudication.domain.referral import conclude
+from services.adjudication.domain.rules import RuleBook
+from services.adjudication.store.readmodel import project
+from shared.clock import Clock
 from shared.envelope import Actor, Context, Envelope
-from shared.handling import Outcome, carry_out, sql_projector
+from shared.handling import carry_out, sql_projector
 from shared.inbox import Handler, PoisonRecord
-from shared.processes import ServiceWiring
+from shared.outcome import DueDeadline, Outcome
 from shared.uow import SqlUnitOfWork
+from shared.workdays import WorkingCalendar
+
+Decider = Callable[[Case, Any, Deciding], Outcome]
+
+
+class CaseNotFound(LookupError):
+    """No examination file with this id (answered 404)."""
+
+
+@dataclass(frozen=True)
+class Adjudication:
+    """The command side of the service: one per app or consumer process."""
+
+    engine: sa.Engine
+    clock: Clock
+    book: RuleBook
+    calendar: WorkingCalendar
+
+    def load(self, case_id: str) -> tuple[Case, list[Envelope]]:
+        """The case and its history, read-only (for queries)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.text("SELECT envelope FROM events WHERE stream_id = :c ORDER BY stream_version"),
+                {"c": case_id},
+            ).scalars()
+            history = [Envelope.from_bytes(r.encode()) for r in rows]
+        case = Case.from_events(history, case_id)
+        if case.state is State.AWAITING_REGISTRATION:
+            raise CaseNotFound(case_id)
+        return case, history
+
+    def handle(
+        self,
+        case_id: str,
+        action: str,
+        decide: Decider,
+        command: Any,
+        actor: Actor,
+        expected_version: int,
+    ) -> list[Envelope]:
+        """Carry out one command by ``actor``; return the events it appended.
+
+        Raises CaseNotFound, NotPermitted (403), StaleVersion (412), IllegalTransition (409)
+        or RuleViolation(s) (422); nothing is recorded then.
+        """
+        with SqlUnitOfWork(self.engine, self.clock) as uow:
+            case = Case.from_events(uow.events.load(case_id), case_id)
+            if case.state is State.AWAITING_REGISTRATION:
+                raise CaseNotFound(case_id)
+            authorize(case, actor.id, actor.role, action)
+            deciding = Deciding(self.book, self.calendar, self.clock.now(), actor.id)
+            context = Context(actor, correlation_id=case.correlation_id or case_id)
+            projector = sql_projector(uow, project)
+            appended = carry_out(
+                uow,
+                case_id,
+                lambda history: decide(Case.from_events(history, case_id), command, deciding),
+                context=context,
+                expected_version=expected_version,
+                project=projector,
+            )
+            if action == "finding":
+                # The referral names the finding's event id, so it is decided once that is appended.
+                appended += carry_out(
+                    uow,
+                    case_id,
+                    lambda history: conclude(Case.from_events(history, case_id), self.book),
+                    context=Context(actor, context.correlation_id, causation_id=appended[-1].event_id),
+                    project=projector,
+                )
+            uow.commit()
+        return appended
+
 
 CONSUMER = Actor(id="adjudication-consumer", role="system")
 SCHEDULER = Actor(id="adjudication-scheduler", role="system")
@@ -47,7 +135,7 @@ def _at(received: Envelope) -> datetime:
     return datetime.fromisoformat(received.occurred_at)
 
 
-HANDLERS: dict[str, Handler] = {
+EVENT_HANDLERS: dict[str, Handler] = {
     "intake.report_received": _reaction(lambda case, e: note_report(e.payload, _at(e))),
     "intake.report_supplemented": _reaction(lambda case, e: note_supplement(e.payload, _at(e))),
     "intake.case_registered": _reaction(lambda case, e: open_examination(case, e.payload, _at(e))),
@@ -69,8 +157,3 @@ def on_deadline_missed(due: DueDeadline, uow: SqlUnitOfWork) -> str | None:
         project=sql_projector(uow, project),
     )
     return appended[0].event_id if appended else None
-
-
-WIRING = ServiceWiring(
-    name="adjudication", consumes=("intake",), handlers=HANDLERS, on_deadline_missed=on_deadline_missed
-)

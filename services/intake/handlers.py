@@ -1,13 +1,275 @@
-"""What the intake service consumes and how it reacts: the partner-facing stage of a case
-from adjudication and sanctions events (services.intake.stages). Every other consumed event
-is still recorded in the inbox, so nothing is lost and nothing is handled twice."""
+"""Intake's handlers: a partner's command or a consumed event -> gather the facts (SQL),
+decide (services.intake.domain, pure), carry out (events, read models, webhooks) in one
+transaction.
+
+``EVENT_HANDLERS`` is what the inbox consumer calls for the adjudication and sanctions
+events it receives (services.intake.bootstrap wires it); every other consumed event is still
+recorded in the inbox, so nothing is lost and nothing is handled twice.
+"""
 
 from __future__ import annotations
 
-from services.intake.stages import STAGE_OF, on_stage_event
-from shared.inbox import Handler
-from shared.processes import ServiceWiring
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
-HANDLERS: dict[str, Handler] = dict.fromkeys(STAGE_OF, on_stage_event)
+import sqlalchemy as sa
 
-WIRING = ServiceWiring(name="intake", consumes=("adjudication", "sanctions"), handlers=HANDLERS)
+from services.intake.domain.admissibility import Assessment, assess
+from services.intake.domain.commands import SubmitReport, SupplementReport
+from services.intake.domain.events import CASE_STAGE_CHANGED
+from services.intake.domain.linking import ExistingCase, LinkFacts, decide_link
+from services.intake.domain.receiving import Receipt, ReportStatus, case_number, receive, supplement
+from services.intake.domain.report import Report
+from services.intake.domain.rules import RuleBook
+from services.intake.domain.stages import RECEIVED, STAGE_OF, note_stage
+from services.intake.store import records, webhooks
+from services.intake.store.readmodel import READ_MODEL
+from shared.envelope import Actor, Context, Envelope
+from shared.inbox import Handler, PoisonRecord
+from shared.readmodel import project_all
+from shared.uow import SqlUnitOfWork
+from shared.workdays import WorkingCalendar
+
+log = logging.getLogger(__name__)
+
+# Case numbers count per year of registration in Jakarta time (WIB), as an Indonesian
+# register would.
+NUMBERING_ZONE = ZoneInfo("Asia/Jakarta")
+CONSUMER = Actor(id="intake-consumer", role="system")
+
+
+class IdempotencyConflict(Exception):
+    """The key was used before with a different body (answered 409)."""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """The answer for the partner, and whether it is the stored answer to a retry."""
+
+    response: dict[str, Any]
+    replayed: bool
+
+
+def submit_report(
+    cmd: SubmitReport, uow: SqlUnitOfWork, rules: RuleBook, calendar: WorkingCalendar
+) -> Submitted:
+    """Receive one report (docs/partner-api.md, POST /v1/reports): gather, decide, carry out."""
+    with uow:
+        received_at = uow.clock.now()
+        replayed = _claim_key(uow.connection, cmd, received_at)
+        if replayed is not None:
+            return replayed
+        candidates = _gather(uow.connection, cmd)
+        report_id = str(uuid.uuid4())
+        assessment = assess(cmd.report, rules.in_force(cmd.report.known_at), calendar)
+        link = decide_link(LinkFacts.of(cmd.report, cmd.partner), candidates)
+        receipt = receive(
+            cmd.report,
+            report_id=report_id,
+            partner=cmd.partner,
+            received_at=received_at,
+            assessment=assessment,
+            link=link,
+            open_case=_case_opener(uow.connection, received_at),
+            joined_case_number=next((c.case_number for c in candidates if c.case_id == link.case_id), None),
+        )
+        response = _response(receipt, report_id, received_at, assessment)
+        _record_receipt(uow, cmd, receipt, report_id, response, received_at)
+        uow.commit()
+    return Submitted(response, replayed=False)
+
+
+def _claim_key(conn: sa.Connection, cmd: SubmitReport, received_at: datetime) -> Submitted | None:
+    """Claim the Idempotency-Key; the stored answer when this is a retry of the same body."""
+    body_sha256 = hashlib.sha256(cmd.body).hexdigest()
+    prior = records.claim_idempotency_key(conn, cmd.partner, cmd.idempotency_key, body_sha256, received_at)
+    if prior is None:
+        return None
+    stored_hash, response = prior
+    if stored_hash != body_sha256 or response is None:
+        raise IdempotencyConflict(
+            f"Idempotency-Key {cmd.idempotency_key!r} was already used with a different body"
+        )
+    return Submitted(response, replayed=True)
+
+
+def _gather(conn: sa.Connection, cmd: SubmitReport) -> list[ExistingCase]:
+    """The cases the report could join, with the person locked so that two reports about
+    one person at once cannot both open a case."""
+    facts = LinkFacts.of(cmd.report, cmd.partner)
+    if facts.person is not None:
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": str(facts.person)})
+    return records.candidate_cases(conn, facts)
+
+
+def _case_opener(conn: sa.Connection, received_at: datetime) -> Callable[[], tuple[str, str]]:
+    """A new case's id and number, taken only when the report opens one: a report that joins
+    a case uses up no number of the register."""
+    year = received_at.astimezone(NUMBERING_ZONE).year
+    return lambda: (str(uuid.uuid4()), case_number(year, records.next_case_number(conn.engine, year)))
+
+
+def _record_receipt(
+    uow: SqlUnitOfWork,
+    cmd: SubmitReport,
+    receipt: Receipt,
+    report_id: str,
+    response: dict[str, Any],
+    received_at: datetime,
+) -> None:
+    conn = uow.connection
+    records.keep_body(conn, report_id, json.loads(cmd.body))
+    records.store_response(conn, cmd.partner, cmd.idempotency_key, response)
+    # Last: the append holds the service-log lock until the commit. The read models are
+    # projected from the appended events themselves, as a replay will project them.
+    appended = uow.events.append(
+        receipt.case_id,
+        list(receipt.events),
+        expected_version=len(uow.events.load(receipt.case_id)),
+        context=Context(Actor(cmd.partner, "partner"), correlation_id=report_id),
+    )
+    project_all(conn, READ_MODEL, appended)
+    # The partner's first stage notice: its report is RECEIVED on a case.
+    webhooks.enqueue_stage_change(
+        conn,
+        case_id=receipt.case_id,
+        stage=RECEIVED,
+        at=received_at,
+        event_id=appended[0].event_id,
+        report_id=report_id,
+    )
+
+
+def _response(
+    receipt: Receipt, report_id: str, received_at: datetime, assessment: Assessment
+) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "report_id": report_id,
+        "case_id": receipt.case_id,
+        "case_number": receipt.case_number,
+        "status": receipt.status.value,
+        "received_at": received_at.isoformat(),
+        "late": assessment.late,
+        "links": {"self": f"/v1/reports/{report_id}", "case": f"/v1/cases/{receipt.case_id}"},
+    }
+    if receipt.status is ReportStatus.INCOMPLETE:
+        response["missing"] = list(assessment.missing)
+    if receipt.status is ReportStatus.OUT_OF_SCOPE and assessment.forwarded_to is not None:
+        response["forwarded_to"] = assessment.forwarded_to.agency or assessment.forwarded_to.to.value
+    return response
+
+
+class NotSupplementable(Exception):
+    """The report is not INCOMPLETE: nothing to supplement (answered 409)."""
+
+
+def merged_body(original: dict[str, Any], supplied: dict[str, Any]) -> dict[str, Any]:
+    """The original request body with the supplied fields laid over it, object by object."""
+    merged = dict(original)
+    for key, value in supplied.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merged_body(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def supplement_report(
+    cmd: SupplementReport,
+    uow: SqlUnitOfWork,
+    rules: RuleBook,
+    calendar: WorkingCalendar,
+    load: Callable[[dict[str, Any]], Report],
+) -> dict[str, Any] | None:
+    """Apply a supplement; the report's new answer, or None when the partner has no such report.
+
+    ``load`` validates the merged body (raising the schema's ValidationError), so a
+    supplement can never leave a report the partner could not have sent whole.
+    """
+    with uow:
+        conn = uow.connection
+        row = records.report_for_supplement(conn, cmd.report_id, cmd.partner)
+        if row is None:
+            return None
+        if row.status != ReportStatus.INCOMPLETE.value:
+            raise NotSupplementable(
+                f"report {cmd.report_id} is {row.status}: only an INCOMPLETE report takes a supplement"
+            )
+        body = merged_body(row.body, cmd.supplied)
+        report = load(body)
+        assessment = assess(report, rules.in_force(report.known_at), calendar)
+        at = uow.clock.now()
+        status, events = supplement(
+            report_id=str(cmd.report_id),
+            case_number=row.case_number,
+            supplied=cmd.supplied,
+            assessment=assessment,
+            at=at,
+        )
+        records.keep_body(conn, str(cmd.report_id), body)
+        case_id = str(row.case_id)
+        appended = uow.events.append(
+            case_id,
+            list(events),
+            expected_version=len(uow.events.load(case_id)),
+            context=Context(Actor(cmd.partner, "partner"), correlation_id=str(cmd.report_id)),
+        )
+        project_all(conn, READ_MODEL, appended)
+        uow.commit()
+    answer: dict[str, Any] = {
+        "report_id": str(cmd.report_id),
+        "case_id": case_id,
+        "case_number": row.case_number,
+        "status": status.value,
+        "received_at": row.received_at.isoformat(),
+        "late": row.late,
+        "links": {"self": f"/v1/reports/{cmd.report_id}", "case": f"/v1/cases/{case_id}"},
+    }
+    if status is ReportStatus.INCOMPLETE:
+        answer["missing"] = list(assessment.missing)
+    return answer
+
+
+def on_stage_event(received: Envelope, uow: SqlUnitOfWork) -> None:
+    """Record the stage an adjudication or sanctions event puts its case in (domain.stages)."""
+    conn = uow.connection
+    case_id = received.stream_id
+    try:
+        uuid.UUID(case_id)
+    except ValueError as exc:
+        raise PoisonRecord(f"case id {case_id!r} is not a UUID") from exc
+    previous = conn.execute(
+        sa.text("SELECT stage FROM intake_cases WHERE case_id = CAST(:c AS uuid) FOR UPDATE"), {"c": case_id}
+    ).scalar()
+    if previous is None:
+        # Every case starts at intake, so this is another deployment's case or a test event:
+        # nothing of ours to update (the inbox still records that we saw it).
+        log.warning("stage event for a case intake does not know", extra={"case_id": case_id})
+        return
+    history = uow.events.load(case_id)
+    noted = note_stage(history, previous, received)
+    appended = uow.events.append(
+        case_id,
+        [noted],
+        expected_version=len(history),
+        context=Context(CONSUMER, correlation_id=received.correlation_id, causation_id=received.event_id),
+    )
+    project_all(conn, READ_MODEL, appended)
+    if noted.event_type == CASE_STAGE_CHANGED:
+        webhooks.enqueue_stage_change(
+            conn,
+            case_id=case_id,
+            stage=noted.payload["stage"],
+            at=noted.occurred_at,
+            event_id=received.event_id,
+        )
+
+
+EVENT_HANDLERS: dict[str, Handler] = dict.fromkeys(STAGE_OF, on_stage_event)

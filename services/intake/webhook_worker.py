@@ -1,4 +1,4 @@
-"""`python -m services.intake.webhook_worker`: sends queued partner webhooks, at least once.
+"""`python -m services.intake webhooks`: sends queued partner webhooks, at least once.
 
 Each round claims due deliveries with ``FOR UPDATE SKIP LOCKED`` and leases them (moves
 ``next_attempt_at`` past the time the round can take) in one short transaction, so two
@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from services.intake.webhooks import (
+from services.intake.store.webhooks import (
     DELIVERED,
     DELIVERY_HEADER,
     FAILED_RETRYING,
@@ -179,14 +179,9 @@ class WebhookWorker:
                 stop.wait(idle)
 
 
-def main() -> None:
+def run_webhook_worker(settings: Settings) -> None:
     """Run the intake webhook worker until SIGTERM or SIGINT."""
-    settings = Settings.from_env()
     configure_logging(settings)
     stop = stop_on_signals()
     engine = create_engine(prepare_database(settings, "intake"), pool_size=2, pre_ping=False)
     WebhookWorker(engine, SystemClock()).run(stop)
-
-
-if __name__ == "__main__":
-    main()

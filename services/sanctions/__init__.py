@@ -4,28 +4,30 @@ It owns the decision within the official's authority and the rule version in for
 its delivery, keberatan / banding and their outcomes, the ruling in force, its execution,
 closure, and the escalation of a PPK who does not act. It consumes adjudication events.
 
-Run it with ``gunicorn 'services.sanctions:create_app()'``; its database is its own (design.md §1).
+Run it with ``gunicorn 'services.sanctions:create_app()'``; its database is its own (docs/architecture.md §1).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
-from services.sanctions import cases_api
-from services.sanctions.rules import default_rule_book
-from shared.clock import Clock
-from shared.config import Settings
-from shared.web import build_app, settings_from
+    from shared.clock import Clock
+    from shared.config import Settings
 
 SERVICE = "sanctions"
 
 
 def create_app(config: Settings | Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:
     """The sanctions app: settings from the environment, or ``config`` (Settings or overrides)."""
-    # Loaded now: a rule file that does not validate stops the service at start.
-    default_rule_book()
-    # One blueprint: the case reads (cases_api) and the commands (api) share /v1/cases.
-    return build_app(SERVICE, settings_from(config), [cases_api.blp], clock=clock)
+    # Imported here, so that importing the domain does not load Flask, SQLAlchemy or Kafka.
+    from services.sanctions.bootstrap import rule_book
+    from services.sanctions.web import queries
+    from shared.web import build_app, settings_from
+
+    rule_book()
+    # One blueprint: the case reads (web.queries) and the commands (web.api) share /v1/cases.
+    return build_app(SERVICE, settings_from(config), [queries.blp], clock=clock)

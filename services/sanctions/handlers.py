@@ -1,28 +1,98 @@
-"""What the sanctions service consumes and how it reacts: referrals from adjudication, and
-the legal deadlines that lapse (shared.deadlines calls ``on_deadline_missed``)."""
+"""Sanctions' handlers: an official's command or a consumed event -> load the case, decide
+(services.sanctions.domain, pure), carry out (events, deadlines, read models) in one
+transaction (shared.handling.carry_out).
+
+``run`` carries out the officials' commands; an official acts only for the agency of the
+employee (``subject.agency`` of the case's own referral). ``EVENT_HANDLERS`` are what the
+inbox consumer calls for adjudication's referrals, and ``on_deadline_missed`` what the
+scheduler calls for a lapsed deadline (wired in services.sanctions.bootstrap).
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
 import marshmallow as ma
+import sqlalchemy as sa
 
-from services.sanctions import events as ev
-from services.sanctions.case import Case
-from services.sanctions.lapses import on_lapse
-from services.sanctions.readmodel import project
-from services.sanctions.reception import receive
-from services.sanctions.rules import default_rule_book
-from services.sanctions.schemas import ReferralSchema
-from shared.deadlines import DueDeadline
+from services.sanctions.domain import events as ev
+from services.sanctions.domain.case import Case
+from services.sanctions.domain.lapses import on_lapse
+from services.sanctions.domain.reception import receive
+from services.sanctions.domain.rules import default_rule_book
+from services.sanctions.store.readmodel import project
+from services.sanctions.web.schemas import ReferralSchema
+from shared.auth import Identity
+from shared.clock import Clock
 from shared.envelope import Actor, Context, Envelope
-from shared.handling import Outcome, carry_out, sql_projector
+from shared.handling import carry_out, sql_projector
 from shared.inbox import Handler, PoisonRecord
 from shared.legaltime import legal_date
-from shared.processes import ServiceWiring
+from shared.outcome import DueDeadline, Outcome
 from shared.uow import SqlUnitOfWork
 from shared.workdays import WorkingCalendar
+
+Decide = Callable[[Case, date], Outcome]
+
+
+class CaseNotFound(LookupError):
+    """No such case among those the caller may act on."""
+
+
+@dataclass(frozen=True)
+class Done:
+    """What a command recorded, and where the case stands after it."""
+
+    case_id: str
+    version: int
+    state: str
+    events: list[str]
+    allowed_actions: list[str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def visible(case: Case, identity: Identity) -> bool:
+    """Whether ``identity`` may see or act on ``case``: officials only for their own agency."""
+    if case.referral is None:
+        return False
+    return identity.role != "official" or identity.agency == case.referral.agency
+
+
+def run(
+    engine: sa.Engine, clock: Clock, case_id: str, identity: Identity, expected_version: int, decide: Decide
+) -> Done:
+    """Decide on the case at ``expected_version`` (If-Match) as ``identity`` and record it."""
+    today = legal_date(clock.now())
+    with SqlUnitOfWork(engine, clock) as uow:
+        history = uow.events.load(case_id)
+        case = Case.of(history)
+        if not visible(case, identity):
+            raise CaseNotFound(case_id)
+        context = Context(Actor(identity.id, identity.role), correlation_id=case.correlation_id)
+        appended = carry_out(
+            uow,
+            case_id,
+            lambda h: decide(Case.of(h), today),
+            context=context,
+            expected_version=expected_version,
+            project=sql_projector(uow, project),
+        )
+        uow.commit()
+    after = Case.of([*history, *appended])
+    return Done(
+        case_id=case_id,
+        version=after.version,
+        state=after.state.value,
+        events=[e.event_type for e in appended],
+        allowed_actions=[a.value for a in after.allowed()],
+    )
+
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +139,4 @@ def on_deadline_missed(due: DueDeadline, uow: SqlUnitOfWork) -> str | None:
     return appended[0].event_id if appended else None
 
 
-HANDLERS: dict[str, Handler] = {CASE_REFERRED: on_case_referred}
-
-WIRING = ServiceWiring(
-    name="sanctions", consumes=("adjudication",), handlers=HANDLERS, on_deadline_missed=on_deadline_missed
-)
+EVENT_HANDLERS: dict[str, Handler] = {CASE_REFERRED: on_case_referred}

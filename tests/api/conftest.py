@@ -13,8 +13,8 @@ from flask_smorest import Blueprint
 from shared.auth import TokenRegistry
 from shared.clock import ManualClock
 from shared.config import Settings
-from shared.runtime import runtime
 from shared.web import build_app
+from shared.web.runtime import runtime
 from tests.api.probe import probe_blueprint
 from tests.conftest import KafkaBroker, NewDatabase
 

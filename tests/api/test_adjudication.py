@@ -14,13 +14,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from services.adjudication import create_app
-from services.adjudication.handlers import HANDLERS, WIRING
+from services.adjudication.bootstrap import WIRING
+from services.adjudication.handlers import EVENT_HANDLERS as HANDLERS
 from shared.clock import ManualClock
 from shared.config import Settings
 from shared.deadlines import DeadlineScheduler
 from shared.envelope import Actor, Context, NewEvent, seal
-from shared.runtime import runtime
 from shared.uow import SqlUnitOfWork
+from shared.web.runtime import runtime
 from tests.conftest import NewDatabase
 from tests.unit.adjudication.builders import report
 

@@ -17,9 +17,9 @@ from netra.audit.verify import verify_auditor_reads
 from netra.audit_app import create_app
 from shared.clock import ManualClock
 from shared.config import Settings
-from shared.runtime import runtime
 from shared.uow import SqlUnitOfWork
 from shared.verify import verify_store
+from shared.web.runtime import runtime
 from tests.conftest import KafkaBroker, NewDatabase
 from tests.support.events import context, event
 

@@ -1,4 +1,4 @@
-"""`netra demo load`: the five sample cases of domain.md §7 through a real HTTP server (their
+"""`netra demo load`: the five sample cases of docs/law.md §7 through a real HTTP server (their
 reports at intake here; the whole script through all three services: tests/e2e/test_sample_cases.py)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from netra.demo import REPORTS, send_reports, summary_line
 from netra.samples import SAMPLE_CASES, Lapse
 from services.intake import create_app
 from shared.config import Settings
-from shared.runtime import runtime
+from shared.web.runtime import runtime
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from services.intake.handlers import HANDLERS
+from services.intake.handlers import EVENT_HANDLERS as HANDLERS
 from shared.envelope import GENESIS_HASH, Actor, Context, Envelope, NewEvent, seal
 from shared.inbox import InboxConsumer, Record
-from shared.runtime import runtime
+from shared.web.runtime import runtime
 from tests.api import test_reports as reports
 from tests.api.test_reports import BODY, body_of, post
 

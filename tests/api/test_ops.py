@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 
 from shared.config import Settings
 from shared.db import create_engine
-from shared.runtime import runtime
 from shared.web import MAX_BODY_BYTES
+from shared.web.runtime import runtime
 from tests.api.probe import SECRET_DETAIL
 from tests.conftest import start_broker
 

@@ -14,11 +14,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from services.intake import create_app
-from services.intake.examples import CONTRACT_EXAMPLE
+from services.intake.web.examples import CONTRACT_EXAMPLE
 from shared.auth import TokenRegistry
 from shared.clock import ManualClock
 from shared.config import Settings
-from shared.runtime import runtime
+from shared.web.runtime import runtime
 
 BODY: dict[str, Any] = copy.deepcopy(CONTRACT_EXAMPLE)
 

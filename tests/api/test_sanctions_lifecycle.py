@@ -12,11 +12,11 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from services.sanctions.readmodel import READ_MODEL
+from services.sanctions.store.readmodel import READ_MODEL
 from shared.clock import ManualClock
 from shared.db import create_engine
 from shared.envelope import Envelope, canonical_json
-from shared.runtime import runtime
+from shared.web.runtime import runtime
 from tests.api.test_sanctions_support import command, js, refer, scheduler
 
 pytest_plugins = ("tests.api.test_sanctions_support",)

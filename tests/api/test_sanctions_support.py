@@ -15,13 +15,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from services.sanctions import create_app
-from services.sanctions.handlers import WIRING, on_case_referred
+from services.sanctions.bootstrap import WIRING
+from services.sanctions.handlers import on_case_referred
 from shared.clock import ManualClock
 from shared.config import Settings
 from shared.deadlines import DeadlineScheduler
 from shared.envelope import GENESIS_HASH, Actor, Context, Envelope, NewEvent, seal
-from shared.runtime import runtime
 from shared.uow import SqlUnitOfWork
+from shared.web.runtime import runtime
 from tests.conftest import NewDatabase
 from tests.unit.sanctions.support import AGENCY, referral
 

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from services.intake.webhooks import enqueue_stage_change
-from shared.runtime import runtime
+from services.intake.store.webhooks import enqueue_stage_change
+from shared.web.runtime import runtime
 from tests.api import test_reports
 from tests.api.test_reports import BODY, post
 

@@ -14,10 +14,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from services import adjudication, intake
-from services.intake.examples import CONTRACT_EXAMPLE
+from services.intake.web.examples import CONTRACT_EXAMPLE
 from shared.clock import ManualClock
 from shared.config import Settings
-from shared.runtime import runtime
+from shared.web.runtime import runtime
 from tests.support.kafka import read_topic
 from tests.support.processes import service_processes
 
@@ -25,7 +25,7 @@ from tests.support.processes import service_processes
 @pytest.fixture
 def system(settings: Settings) -> Iterator[Settings]:
     """Intake's relay, adjudication's consumer and relay, as `make run` starts them."""
-    modules = ["services.intake.relay", "services.adjudication.consumer", "services.adjudication.relay"]
+    modules = ["services.intake relay", "services.adjudication consumer", "services.adjudication relay"]
     with service_processes(settings, modules, prefix="adj") as running:
         yield running
 

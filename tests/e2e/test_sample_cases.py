@@ -1,4 +1,4 @@
-"""The five sample cases of domain.md §7 through all three services over the real Kafka: each
+"""The five sample cases of docs/law.md §7 through all three services over the real Kafka: each
 partner's report at intake, the examination at adjudication over HTTP, the ruling and what
 follows at sanctions over HTTP, to closure or to the state the law leaves the case in. The
 steps are netra/samples.py's, played by netra/sample_run.py (as `netra demo load` plays
@@ -32,12 +32,12 @@ from netra.audit.verify import verify_system
 from netra.sample_run import Answer, CaseRun, at, play
 from netra.samples import SAMPLE_CASES, Lapse
 from services import adjudication, intake, sanctions
-from services.sanctions.handlers import WIRING as SANCTIONS_WIRING
+from services.sanctions.bootstrap import WIRING as SANCTIONS_WIRING
 from shared.bus import make_consumer
 from shared.clock import ManualClock
 from shared.config import SERVICES, Settings
 from shared.processes import build_consumer
-from shared.runtime import runtime
+from shared.web.runtime import runtime
 from tests.api.test_sanctions_support import scheduler
 from tests.support.processes import service_processes
 
@@ -46,9 +46,9 @@ from tests.support.processes import service_processes
 def system(settings: Settings) -> Iterator[Settings]:
     """Every service's relay and consumer, as `make run` starts them, but sanctions' consumer,
     which runs here on the test's clock (see ``world``)."""
-    modules = [f"services.{s}.relay" for s in SERVICES] + [
-        "services.intake.consumer",
-        "services.adjudication.consumer",
+    modules = [f"services.{s} relay" for s in SERVICES] + [
+        "services.intake consumer",
+        "services.adjudication consumer",
     ]
     with service_processes(settings, modules, prefix="sc") as running:
         yield running

@@ -15,11 +15,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from services import intake, sanctions
-from services.intake.examples import CONTRACT_EXAMPLE
+from services.intake.web.examples import CONTRACT_EXAMPLE
 from shared.bus import dlq_topic, make_producer
 from shared.clock import ManualClock
 from shared.config import Settings
-from shared.runtime import runtime
+from shared.web.runtime import runtime
 from tests.api.test_sanctions_support import referral, referred_envelope, scheduler
 from tests.support.kafka import read_topic
 from tests.support.processes import service_processes
@@ -30,7 +30,7 @@ SHA = "e" * 64
 @pytest.fixture
 def system(settings: Settings) -> Iterator[Settings]:
     """Sanctions' consumer and relay, and intake's consumer, as `make run` starts them."""
-    modules = ["services.sanctions.consumer", "services.sanctions.relay", "services.intake.consumer"]
+    modules = ["services.sanctions consumer", "services.sanctions relay", "services.intake consumer"]
     with service_processes(settings, modules, prefix="sx") as running:
         yield running
 

@@ -16,13 +16,13 @@ from werkzeug.serving import make_server
 from netra.audit.replay import NO_READ_MODEL, load_read_model, replay_service
 from netra.demo import load_demo
 from services.intake import create_app
-from services.intake.stages import on_stage_event
+from services.intake.handlers import on_stage_event
 from shared.clock import SystemClock
 from shared.config import Settings
 from shared.envelope import Actor, Context, NewEvent, seal
 from shared.processes import build_relay, ensure_system_topics
-from shared.runtime import runtime
 from shared.uow import SqlUnitOfWork
+from shared.web.runtime import runtime
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from shared.clock import ManualClock
-from shared.deadlines import DeadlineScheduler, DueDeadline
+from shared.deadlines import DeadlineScheduler
 from shared.envelope import Actor, Context
+from shared.outcome import DueDeadline
 from shared.schema import deadlines
 from shared.uow import Deadline, SqlUnitOfWork
 from shared.workdays import DayCount

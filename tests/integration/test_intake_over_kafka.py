@@ -16,8 +16,8 @@ from shared.clock import ManualClock, SystemClock
 from shared.config import Settings
 from shared.db import create_engine
 from shared.envelope import Actor, Context, NewEvent
-from shared.runtime import runtime
 from shared.uow import SqlUnitOfWork
+from shared.web.runtime import runtime
 from tests.api.test_reports import BODY
 from tests.support.kafka import read_topic
 from tests.support.processes import service_processes
@@ -26,7 +26,7 @@ from tests.support.processes import service_processes
 @pytest.fixture
 def system(settings: Settings) -> Iterator[Settings]:
     """Intake's relay and consumer and sanctions' relay, as `make run` starts them."""
-    modules = ["services.intake.relay", "services.intake.consumer", "services.sanctions.relay"]
+    modules = ["services.intake relay", "services.intake consumer", "services.sanctions relay"]
     with service_processes(settings, modules, prefix="ik") as running:
         yield running
 

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from netra.audit.diff import Difference, diff_table
-from services.intake.domain import (
+from services.intake.domain.receiving import (
     CASE_FORWARDED_OUT_OF_SCOPE,
     CASE_REGISTERED,
     REPORT_LINKED,
@@ -22,10 +22,10 @@ from services.intake.domain import (
     REPORT_RECEIVED,
     report_record,
 )
-from services.intake.examples import CONTRACT_EXAMPLE
-from services.intake.readmodel import CASE_STAGE_CHANGED, CASE_STAGE_NOTED, READ_MODEL, TABLES
-from services.intake.report import Channel
-from services.intake.schemas import report_schema
+from services.intake.domain.report import Channel
+from services.intake.store.readmodel import CASE_STAGE_CHANGED, CASE_STAGE_NOTED, READ_MODEL, TABLES
+from services.intake.web.examples import CONTRACT_EXAMPLE
+from services.intake.web.schemas import report_schema
 from shared.db import create_engine
 from shared.envelope import GENESIS_HASH, Actor, Context, Envelope, NewEvent, seal
 

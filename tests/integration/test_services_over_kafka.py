@@ -21,7 +21,7 @@ from tests.support.processes import service_processes
 def system(settings: Settings) -> Iterator[Settings]:
     """Every service's relay and consumer, as `make run` starts them, on fresh topics."""
     modules = [
-        f"services.{s}.{kind}"
+        f"services.{s} {kind}"
         for s in ("intake", "adjudication", "sanctions")
         for kind in ("relay", "consumer")
     ]

@@ -20,8 +20,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from services.intake.webhook_worker import WebhookWorker
-from services.intake.webhooks import (
+from services.intake.store.webhooks import (
     MAX_BACKOFF,
     backoff,
     enqueue_stage_change,
@@ -30,6 +29,7 @@ from services.intake.webhooks import (
     sign,
     verify,
 )
+from services.intake.webhook_worker import WebhookWorker
 from shared.clock import ManualClock
 from shared.pg_embedded import free_port
 

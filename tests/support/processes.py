@@ -15,7 +15,8 @@ from shared.config import Settings
 
 @contextmanager
 def service_processes(settings: Settings, modules: Sequence[str], prefix: str = "t") -> Iterator[Settings]:
-    """Run ``python -m <module>`` for each module on fresh topics; yield their settings.
+    """Run ``python -m <module> <process>`` for each "module process" on fresh topics; yield
+    their settings.
 
     On exit every process gets SIGTERM and must stop cleanly (exit code 0).
     """
@@ -28,7 +29,8 @@ def service_processes(settings: Settings, modules: Sequence[str], prefix: str = 
         "NETRA_TOPIC_PARTITIONS": "3",
     }
     processes = [
-        subprocess.Popen([sys.executable, "-m", m], env=env, stderr=subprocess.DEVNULL) for m in modules
+        subprocess.Popen([sys.executable, "-m", *m.split()], env=env, stderr=subprocess.DEVNULL)
+        for m in modules
     ]
     try:
         yield prefixed

@@ -8,7 +8,8 @@ import pytest
 
 from shared.clock import ManualClock
 from shared.envelope import Envelope
-from shared.handling import DeadlineStart, Outcome, carry_out
+from shared.handling import carry_out
+from shared.outcome import DeadlineStart, Outcome
 from shared.refusals import StaleVersion
 from shared.uow import InMemoryUnitOfWork
 from shared.workdays import DayCount

@@ -7,15 +7,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from services.adjudication.case import Case
-from services.adjudication.commands import Deciding
+from services.adjudication.domain.case import Case
+from services.adjudication.domain.commands import Deciding
+from services.adjudication.domain.opening import note_report, open_examination
+from services.adjudication.domain.referral import conclude
+from services.adjudication.domain.rules import RuleBook, load_rule_book
 from services.adjudication.handlers import CONSUMER
-from services.adjudication.opening import note_report, open_examination
-from services.adjudication.referral import conclude
-from services.adjudication.rules import RuleBook, load_rule_book
 from shared.clock import ManualClock
 from shared.envelope import Actor, Context, Envelope
-from shared.handling import Outcome, carry_out
+from shared.handling import carry_out
+from shared.outcome import Outcome
 from shared.uow import InMemoryUnitOfWork
 from shared.workdays import WorkingCalendar
 

@@ -1,4 +1,4 @@
-"""Who may decide, for every row of domain.md §4 (PP 94/2021 Ps 17–25), from the subject's
+"""Who may decide, for every row of docs/law.md §4 (PP 94/2021 Ps 17–25), from the subject's
 position kind and agency level, and who decides the sample cases."""
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ from datetime import date
 
 import pytest
 
-from services.adjudication.authority import Profile, authorities, deciding_official
-from services.adjudication.rules import HierarchyRow
-from services.adjudication.vocabulary import AgencyLevel as A
-from services.adjudication.vocabulary import Category, EmployeeType, Level, Official
-from services.adjudication.vocabulary import PositionKind as P
-from services.adjudication.vocabulary import Relation as Rel
+from services.adjudication.domain.authority import Profile, authorities, deciding_official
+from services.adjudication.domain.rules import HierarchyRow
+from services.adjudication.domain.vocabulary import AgencyLevel as A
+from services.adjudication.domain.vocabulary import Category, EmployeeType, Level, Official
+from services.adjudication.domain.vocabulary import PositionKind as P
+from services.adjudication.domain.vocabulary import Relation as Rel
 from tests.unit.adjudication.builders import BOOK
 
 RULES = BOOK.in_force(date(2024, 10, 12))

@@ -1,5 +1,5 @@
 """Deadline arithmetic of PP 94/2021 Ps 26 across weekends, national holidays, cuti bersama and
-election days, with the dates of domain.md §7 (which supersede the weekend-only ones)."""
+election days, with the dates of docs/law.md §7 (which supersede the weekend-only ones)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from services.adjudication import assignment, recommendation, summons
-from services.adjudication import commands as c
-from services.adjudication.summons import examination_limit, second_summons_limit
-from services.adjudication.vocabulary import AttendanceMode, Level, RecommendationCategory
+from services.adjudication.domain import assignment, recommendation, summons
+from services.adjudication.domain import commands as c
+from services.adjudication.domain.summons import examination_limit, second_summons_limit
+from services.adjudication.domain.vocabulary import AttendanceMode, Level, RecommendationCategory
 from shared.refusals import RuleViolation
 from tests.unit.adjudication.builders import BOOK, CALENDAR, SUPERVISOR, Story, d
 

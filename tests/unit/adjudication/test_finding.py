@@ -1,4 +1,4 @@
-"""The finding and the referral, and sample cases B and C of domain.md §7 run to their findings."""
+"""The finding and the referral, and sample cases B and C of docs/law.md §7 run to their findings."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ from datetime import datetime
 
 import pytest
 
-from services.adjudication import assignment, examination, finding, recommendation, summons
-from services.adjudication import commands as c
-from services.adjudication.case import State
-from services.adjudication.readmodel import rederive_conclusion, rederive_finding
-from services.adjudication.vocabulary import (
+from services.adjudication.domain import assignment, examination, finding, recommendation, summons
+from services.adjudication.domain import commands as c
+from services.adjudication.domain.case import State
+from services.adjudication.domain.vocabulary import (
     AttendanceMode,
     ExaminerMode,
     Level,
@@ -18,6 +17,7 @@ from services.adjudication.vocabulary import (
     RecommendationCategory,
     TeamRole,
 )
+from services.adjudication.store.readmodel import rederive_conclusion, rederive_finding
 from shared.envelope import canonical_json
 from shared.legaltime import LEGAL_ZONE
 from shared.refusals import RuleViolation, RuleViolations

@@ -1,4 +1,4 @@
-"""The legacy rule set (PP 53/2010, adjudication-pp53-2010.1) and sample case E of domain.md §7
+"""The legacy rule set (PP 53/2010, adjudication-pp53-2010.1) and sample case E of docs/law.md §7
 run to its referral: a PNS Lurah hands out cash for a pair in Nov 2020."""
 
 from __future__ import annotations
@@ -7,12 +7,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from services.adjudication import commands as c
-from services.adjudication import examination, finding, recommendation, summons
-from services.adjudication.case import State
-from services.adjudication.handlers import CONSUMER
-from services.adjudication.opening import note_report, open_examination
-from services.adjudication.vocabulary import (
+from services.adjudication.domain import commands as c
+from services.adjudication.domain import examination, finding, recommendation, summons
+from services.adjudication.domain.case import State
+from services.adjudication.domain.opening import note_report, open_examination
+from services.adjudication.domain.vocabulary import (
     AttendanceMode,
     ExaminerMode,
     Level,
@@ -20,6 +19,7 @@ from services.adjudication.vocabulary import (
     RecommendingBody,
     TeamRole,
 )
+from services.adjudication.handlers import CONSUMER
 from shared.clock import ManualClock
 from shared.refusals import RuleViolation, RuleViolations
 from shared.rulefiles import Confidence
@@ -47,12 +47,12 @@ def test_conduct_before_31_aug_2021_falls_under_pp_53_2010_and_after_under_pp_94
 
 
 def test_the_legacy_set_claims_no_certainty_domain_md_does_not_give() -> None:
-    # Levels per prohibition are not in domain.md for PP 53/2010: a person chooses them.
+    # Levels per prohibition are not in docs/law.md for PP 53/2010: a person chooses them.
     assert {code: LEGACY.violations[code].level for code in ("N1", "N2", "N3", "N4", "N5", "N6", "N7")} == {
         code: None for code in ("N1", "N2", "N3", "N4", "N5", "N6", "N7")
     }
     assert all(LEGACY.violations[f"N{i}"].basis.note for i in range(1, 8))
-    # PP 53/2010's clocks and Ps 9–21 are not in domain.md: PP 94's figures and rows, marked R.
+    # PP 53/2010's clocks and Ps 9–21 are not in docs/law.md: PP 94's figures and rows, marked R.
     assert {r.kind: (r.days, r.basis.confidence) for r in LEGACY.deadlines.values()} == {
         "examination": (7, Confidence.R),
         "second_summons": (7, Confidence.R),
@@ -79,7 +79,7 @@ def test_every_legacy_rule_cites_its_article_and_confidence() -> None:
         LEGACY.pppk.basis,
     ]
     assert all(b.article.strip() and isinstance(b.confidence, Confidence) for b in bases)
-    # Not V where domain.md has nothing: only bodies, party membership, kode etik and PJ-MUTASI.
+    # Not V where docs/law.md has nothing: only bodies, party membership, kode etik and PJ-MUTASI.
     verified = {b.id for b in bases if b.confidence is Confidence.V}
     assert verified == {"KASN_UU_5_2014", "PARPOL", "PJ-MUTASI", "SANKSI_MORAL_PP_42_2004"}
 

@@ -8,11 +8,18 @@ from typing import Any
 
 import pytest
 
-from services.adjudication import assignment, evidence, examination, finding, recommendation, summons
-from services.adjudication import commands as c
-from services.adjudication.case import State
-from services.adjudication.lifecycle import ACTIONS, TRANSITIONS, allowed_actions
-from services.adjudication.vocabulary import (
+from services.adjudication.domain import (
+    assignment,
+    evidence,
+    examination,
+    finding,
+    recommendation,
+    summons,
+)
+from services.adjudication.domain import commands as c
+from services.adjudication.domain.case import State
+from services.adjudication.domain.lifecycle import ACTIONS, TRANSITIONS, allowed_actions
+from services.adjudication.domain.vocabulary import (
     AttendanceMode,
     CustodyAction,
     ExaminerMode,
@@ -20,7 +27,7 @@ from services.adjudication.vocabulary import (
     RecommendationCategory,
     TeamRole,
 )
-from shared.handling import Outcome
+from shared.outcome import Outcome
 from shared.refusals import IllegalTransition
 from tests.unit.adjudication.builders import SUPERVISOR, Story, d
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from netra.audit.replay import compare_decision
-from services.intake.domain import report_of_record, report_record
-from services.intake.examples import CONTRACT_EXAMPLE
-from services.intake.report import Channel
-from services.intake.schemas import report_schema
+from services.intake.domain.receiving import report_of_record, report_record
+from services.intake.domain.report import Channel
+from services.intake.web.examples import CONTRACT_EXAMPLE
+from services.intake.web.schemas import report_schema
 from shared.envelope import NewEvent
 from tests.support.events import envelope
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 
-from services.intake.report import (
+from services.intake.domain.report import (
     Channel,
     Election,
     ElectionType,

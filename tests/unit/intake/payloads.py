@@ -6,7 +6,7 @@ import copy
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from services.intake.examples import CONTRACT_EXAMPLE, EVIDENCE_SHA256
+from services.intake.web.examples import CONTRACT_EXAMPLE, EVIDENCE_SHA256
 
 # Re-exported: the tests import the contract example from here with the other bodies.
 __all__ = ["CONTRACT_EXAMPLE", "DROP", "EVIDENCE_SHA256", "MINIMAL", "RECEIVED", "WITA", "a_body"]

@@ -1,5 +1,5 @@
 """Admissibility under the shipped rule set: lateness, the recommending body, out of scope,
-incomplete reports and Gakkumdu flags (domain.md §5 rows 1–4)."""
+incomplete reports and Gakkumdu flags (docs/law.md §5 rows 1–4)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import date, datetime
 
 import pytest
 
-from services.intake.admissibility import AdmissibilityStatus, assess
-from services.intake.report import Channel, ElectionType, EmployeeType, Reporter, ReportKind
-from services.intake.rules import ForwardTarget, RecommendingBody, load_rule_book
+from services.intake.domain.admissibility import AdmissibilityStatus, assess
+from services.intake.domain.report import Channel, ElectionType, EmployeeType, Reporter, ReportKind
+from services.intake.domain.rules import ForwardTarget, RecommendingBody, load_rule_book
 from shared.workdays import WorkingCalendar
 
 from .builders import WITA, a_report

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.intake.admissibility import assess
-from services.intake.domain import (
+from services.intake.domain.admissibility import assess
+from services.intake.domain.linking import LinkDecision, LinkOutcome, LinkRule
+from services.intake.domain.receiving import (
     CASE_FORWARDED_OUT_OF_SCOPE,
     CASE_REGISTERED,
     REPORT_LINKED,
@@ -18,9 +19,8 @@ from services.intake.domain import (
     case_number,
     receive,
 )
-from services.intake.linking import LinkDecision, LinkOutcome, LinkRule
-from services.intake.report import EmployeeType, Report
-from services.intake.rules import load_rule_book
+from services.intake.domain.report import EmployeeType, Report
+from services.intake.domain.rules import load_rule_book
 from shared.workdays import WorkingCalendar
 
 from .builders import a_report

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from services.intake.linking import (
+from services.intake.domain.linking import (
     ExistingCase,
     LinkFacts,
     LinkOutcome,
@@ -18,7 +18,7 @@ from services.intake.linking import (
     SourceRef,
     decide_link,
 )
-from services.intake.report import EmployeeType
+from services.intake.domain.report import EmployeeType
 
 from .builders import VALID_NI_PPPK, VALID_NIP, a_report
 

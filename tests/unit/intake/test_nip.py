@@ -1,5 +1,5 @@
 """NIP and NI PPPK structure: real dates, a real appointment month, an adult appointee, a
-gender digit, nothing in the future (domain.md §6)."""
+gender digit, nothing in the future (docs/law.md §6)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,15 @@ from datetime import date
 
 import pytest
 
-from services.intake.nip import Gender, Invalid, Nip, NiPppk, YearMonth, parse_ni_pppk, parse_nip
+from services.intake.domain.nip import (
+    Gender,
+    Invalid,
+    Nip,
+    NiPppk,
+    YearMonth,
+    parse_ni_pppk,
+    parse_nip,
+)
 
 TODAY = date(2024, 10, 10)
 

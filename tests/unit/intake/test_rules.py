@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from services.intake.report import ElectionType
-from services.intake.rules import (
+from services.intake.domain.report import ElectionType
+from services.intake.domain.rules import (
     RULES_DIR,
     Confidence,
     RuleSetError,
@@ -133,7 +133,7 @@ def test_yaml_that_is_not_a_rule_set_is_rejected_not_crashed_on(data: object) ->
 
 
 def test_an_administrator_can_correct_a_rule_without_touching_code(tmp_path: Path) -> None:
-    # e.g. a court reading "hari" in Ps 134(4) as working days (domain.md OQ5)
+    # e.g. a court reading "hari" in Ps 134(4) as working days (docs/law.md OQ5)
     data = shipped_data()
     data["reporting_windows"][0]["count"] = "WORKING"
     write(tmp_path, "2025.1", "2025-01-01", reporting_windows=data["reporting_windows"])

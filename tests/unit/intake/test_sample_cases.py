@@ -1,15 +1,22 @@
-"""The five sample cases of domain.md §7, as far as intake decides them."""
+"""The five sample cases of docs/law.md §7, as far as intake decides them."""
 
 from __future__ import annotations
 
 from datetime import date
 from functools import partial
 
-from services.intake.admissibility import AdmissibilityStatus, assess
-from services.intake.linking import ExistingCase, LinkFacts, LinkOutcome, LinkRule, Period, decide_link
-from services.intake.nip import Nip, NiPppk, parse_ni_pppk, parse_nip
-from services.intake.report import ElectionType, EmployeeType
-from services.intake.rules import RecommendingBody, load_rule_book
+from services.intake.domain.admissibility import AdmissibilityStatus, assess
+from services.intake.domain.linking import (
+    ExistingCase,
+    LinkFacts,
+    LinkOutcome,
+    LinkRule,
+    Period,
+    decide_link,
+)
+from services.intake.domain.nip import Nip, NiPppk, parse_ni_pppk, parse_nip
+from services.intake.domain.report import ElectionType, EmployeeType
+from services.intake.domain.rules import RecommendingBody, load_rule_book
 from shared.workdays import WorkingCalendar
 
 from .builders import a_report

@@ -13,8 +13,8 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.intake.nip import Invalid, parse_nip
-from services.intake.report import (
+from services.intake.domain.nip import Invalid, parse_nip
+from services.intake.domain.report import (
     Channel,
     Election,
     ElectionType,
@@ -24,13 +24,13 @@ from services.intake.report import (
     Reporter,
     Subject,
 )
-from services.intake.schemas import (
+from services.intake.web.schemas import (
     ReportCreatedSchema,
     ReportRequestSchema,
     ReportStatusSchema,
     report_schema,
 )
-from shared.validation import flatten_errors
+from shared.web.validation import flatten_errors
 from tests.unit.intake.payloads import DROP, EVIDENCE_SHA256, MINIMAL, RECEIVED, WITA, a_body
 
 UTC = UTC

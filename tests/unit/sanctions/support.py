@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from services.sanctions import events as ev
-from services.sanctions.case import Case
-from services.sanctions.lapses import on_lapse
-from services.sanctions.reception import receive
-from services.sanctions.rules import RuleBook, default_rule_book
+from services.sanctions.domain import events as ev
+from services.sanctions.domain.case import Case
+from services.sanctions.domain.lapses import on_lapse
+from services.sanctions.domain.reception import receive
+from services.sanctions.domain.rules import RuleBook, default_rule_book
 from shared.envelope import GENESIS_HASH, Actor, Context, Envelope, NewEvent, seal
-from shared.handling import DeadlineStart, Outcome
 from shared.legaltime import at_start_of
+from shared.outcome import DeadlineStart, Outcome
 from shared.workdays import WorkingCalendar
 
 BOOK = default_rule_book()

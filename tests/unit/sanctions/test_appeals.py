@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from services.sanctions import appeals
-from services.sanctions.appeals import AppealDecision, Ruling
-from services.sanctions.case import State
+from services.sanctions.domain import appeals
+from services.sanctions.domain.appeals import AppealDecision, Ruling
+from services.sanctions.domain.case import State
 from shared.refusals import IllegalTransition, RuleViolations
 from tests.unit.sanctions.support import BOOK, CALENDAR, JPT_MADYA_2, PPK_KAB
 from tests.unit.sanctions.test_lifecycle import delivered

@@ -1,5 +1,5 @@
 """Delivery limits, appeal windows and in-force dates across weekends and Indonesian holidays
-(domain.md §7, the table with the holiday calendar)."""
+(docs/law.md §7, the table with the holiday calendar)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from services.sanctions import delivery
-from services.sanctions.decision import DecisionRequest, decide
+from services.sanctions.domain import delivery
+from services.sanctions.domain.decision import DecisionRequest, decide
 from tests.unit.sanctions.support import BOOK, CALENDAR, JPT_MADYA_2, JPT_PRATAMA_1, Story, referral
 
 SHA = "a" * 64

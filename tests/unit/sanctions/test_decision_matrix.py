@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from services.sanctions.decision import DecisionRequest, decide
-from services.sanctions.rules import RuleBook
+from services.sanctions.domain.decision import DecisionRequest, decide
+from services.sanctions.domain.rules import RuleBook
 from shared.refusals import RuleViolation, RuleViolations
 from tests.unit.sanctions.support import (
     BOOK,

@@ -1,13 +1,13 @@
-"""A PPK who does not act on a referral (domain.md §5 6a): the breach and the escalation
+"""A PPK who does not act on a referral (docs/law.md §5 6a): the breach and the escalation
 steps of the rule set, as events; nothing once the case has been decided."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from services.sanctions.case import Action, State
-from services.sanctions.decision import DecisionRequest, decide
-from services.sanctions.lapses import on_lapse
+from services.sanctions.domain.case import Action, State
+from services.sanctions.domain.decision import DecisionRequest, decide
+from services.sanctions.domain.lapses import on_lapse
 from shared.envelope import NewEvent
 from tests.unit.sanctions.support import BOOK, CALENDAR, Story, referral
 
@@ -40,7 +40,7 @@ def test_a_legacy_case_escalates_by_its_own_rule_set() -> None:
     story = Story.referred(referral("BERAT", incident_date="2020-11-20"), on=date(2021, 2, 1))
     story.lapse("ppk_follow_up")
     assert {e.payload["article"] for e in story.history[-2:]} == {
-        "BKN practice before Perban BKN 1/2023 (domain.md §7 E)",
+        "BKN practice before Perban BKN 1/2023 (docs/law.md §7 E)",
         "UU 5/2014 Ps 33",
     }
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from services.sanctions import delivery, execution
-from services.sanctions.case import State
-from services.sanctions.decision import DecisionRequest, decide
+from services.sanctions.domain import delivery, execution
+from services.sanctions.domain.case import State
+from services.sanctions.domain.decision import DecisionRequest, decide
 from shared.refusals import IllegalTransition, RuleViolations
 from tests.unit.sanctions.support import BOOK, CALENDAR, JPT_PRATAMA_1, PPK_KAB, PPK_PROV, Story, referral
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
-from services.sanctions.decision import DecisionRequest, decide
-from services.sanctions.readmodel import READ_MODEL
+from services.sanctions.domain.decision import DecisionRequest, decide
+from services.sanctions.store.readmodel import READ_MODEL
 from shared.envelope import canonical_json
 from tests.unit.sanctions.support import BOOK, CALENDAR, Story, referral
 

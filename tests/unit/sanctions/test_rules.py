@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from services.sanctions.rules import RULES_DIR, RuleSetError, default_rule_book, parse_rule_set
+from services.sanctions.domain.rules import (
+    RULES_DIR,
+    RuleSetError,
+    default_rule_book,
+    parse_rule_set,
+)
 
 
 def test_the_rule_set_is_chosen_by_the_incident_date() -> None:

@@ -1,0 +1,79 @@
+"""What follows a finding, decided from the events before it: closure when not proven, or the
+referral to the deciding official with everything sanctions needs (docs/events.md).
+
+A separate step after ``finding_recorded`` is appended, because the referral names that
+event's id; being a function of prior events alone, replay re-derives it exactly.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from services.adjudication.domain import events as ev
+from services.adjudication.domain.authority import Profile, authorities, deciding_official
+from services.adjudication.domain.case import Case
+from services.adjudication.domain.clocks import decision
+from services.adjudication.domain.rules import RuleBook
+from services.adjudication.domain.vocabulary import Category, Level
+from shared.legaltime import at_start_of
+from shared.outcome import Outcome
+from shared.refusals import RuleViolation
+
+CONTRACT_SUBJECT = (
+    "employee_type",
+    "nip",
+    "ni_pppk",
+    "name",
+    "position",
+    "position_kind",
+    "agency",
+    "agency_level",
+)
+
+
+def conclude(case: Case, book: RuleBook) -> Outcome:
+    """``case_closed_not_proven`` or ``case_referred`` for the case's recorded finding, dated
+    by the finding: sanctions counts the PPK's time and checks the ruling's date from it."""
+    finding, finding_id = case.finding, case.finding_event_id
+    assert finding is not None and finding_id is not None and case.finding_rule_set is not None
+    at = at_start_of(date.fromisoformat(finding["found_on"]))
+    if not finding["proven"]:
+        payload = {
+            "case_number": case.case_number,
+            "finding_event_id": finding_id,
+            "reasoning": finding["reasoning"],
+        }
+        return decision(ev.CASE_CLOSED_NOT_PROVEN, payload, at, rule_set=case.finding_rule_set)
+    rules = book.named(case.finding_rule_set)
+    profile = Profile.of(case.subject)
+    category = Category(finding["category"])
+    level = Level(finding["level"]) if finding["level"] else None
+    pybm = deciding_official(profile, category, level, rules)
+    if pybm is None:
+        raise RuleViolation(
+            "subject.position_kind",
+            f"no official in {rules.name} may impose {level} on a {profile.position_kind} at "
+            f"{profile.agency_level} level; Ps 25 gives it to a higher official: correct the authority data",
+            "PP 94/2021 Ps 25",
+        )
+    payload = {
+        "case_number": case.case_number,
+        "subject": {k: case.subject.get(k) for k in CONTRACT_SUBJECT},
+        "finding": {
+            "finding_event_id": finding_id,
+            "category": finding["category"],
+            "level": finding["level"],
+            "violations": [
+                {k: v[k] for k in ("code", "level", "article", "level_reason")} for v in finding["violations"]
+            ],
+            "repeat": finding["repeat"],
+            "repeat_of": finding["repeat_of"],
+            "decided_on_evidence": finding["decided_on_evidence"],
+        },
+        "deciding_official": pybm.record(),
+        "authorities": [a.record() for a in authorities(profile, rules)],
+        "incident_date": (case.incident or {}).get("date"),
+        "election": {k: (case.election or {}).get(k) for k in ("type", "year")},
+        "temporarily_released": case.release is not None,
+    }
+    return decision(ev.CASE_REFERRED, payload, at, rule_set=rules.name)

@@ -1,0 +1,190 @@
+"""Reading examination files: the list (filters, pagination), one case (state, version as
+ETag, deadlines, timeline, the actions the caller may take) and its events."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask_smorest import Blueprint
+from flask_smorest.pagination import PaginationParameters
+
+from services.adjudication.domain.assignment import NotPermitted, authorize
+from services.adjudication.domain.case import Case
+from services.adjudication.domain.lifecycle import allowed_actions
+from services.adjudication.handlers import CaseNotFound
+from services.adjudication.web import schemas as s
+from services.adjudication.web.api import service
+from shared.auth import Identity, abort, current_identity, require_role
+from shared.deadlines import last_open_day
+from shared.envelope import Envelope
+from shared.web.answers import etag
+from shared.web.runtime import runtime
+
+STAFF = ("investigator", "supervisor", "official", "auditor", "admin")
+
+blp = Blueprint(
+    "case-files",
+    __name__,
+    url_prefix="/v1/cases",
+    description="Examination files: find cases, see their state, deadlines and history.",
+)
+
+
+def _filters(args: dict[str, Any], today: Any) -> tuple[str, dict[str, Any]]:
+    """A WHERE clause of fixed column names (values bound, never spliced) and its values."""
+    clauses, params = [], {"today": today}
+    for name in ("state", "province", "regency"):
+        if name in args:
+            clauses.append(f"c.{name} = :{name}")
+            params[name] = args[name]
+    if "assignee" in args:
+        if args["assignee"] == "none":
+            clauses.append("c.assignee IS NULL")
+        else:
+            clauses.append("c.assignee = :assignee")
+            params["assignee"] = args["assignee"]
+    if "overdue" in args:
+        clauses.append(
+            ("" if args["overdue"] else "NOT ") + "EXISTS (SELECT 1 FROM adjudication_deadlines d "
+            "WHERE d.case_id = c.case_id AND (d.status = 'MISSED' OR "
+            "(d.status = 'PENDING' AND d.due_on < :today)))"
+        )
+    if "due_within_days" in args:
+        clauses.append(
+            "EXISTS (SELECT 1 FROM adjudication_deadlines d WHERE d.case_id = c.case_id "
+            "AND d.status = 'PENDING' AND d.due_on >= :today AND d.due_on <= :horizon)"
+        )
+        params["horizon"] = today + timedelta(days=args["due_within_days"])
+    return " AND ".join(clauses) or "true", params
+
+
+@blp.route("")
+@require_role(*STAFF)
+@blp.arguments(s.CaseFilterSchema, location="query")
+@blp.response(200, s.CaseSummarySchema(many=True))
+@blp.paginate()
+def list_cases(args: dict[str, Any], pagination_parameters: PaginationParameters) -> list[dict[str, Any]]:
+    """Examination files, the soonest deadline first, filtered by state, assignee, region and deadlines.
+
+    `overdue=true`: a deadline lapsed and nothing met it. `due_within_days=N`: a deadline still
+    running whose last day is within N days. `assignee=none`: cases waiting for a supervisor.
+    """
+    today = last_open_day(runtime().clock)
+    where, params = _filters(args, today)
+    page = {"limit": pagination_parameters.page_size, "offset": pagination_parameters.first_item}
+    select = (
+        "SELECT c.*, c.subject->>'name' AS subject_name, "
+        "(SELECT min(d.due_on) FROM adjudication_deadlines d WHERE d.case_id = c.case_id AND d.status = 'PENDING') "
+        "AS next_due_on, EXISTS (SELECT 1 FROM adjudication_deadlines d WHERE d.case_id = c.case_id AND "
+        "(d.status = 'MISSED' OR (d.status = 'PENDING' AND d.due_on < :today))) AS overdue "
+        f"FROM adjudication_cases c WHERE {where}"
+    )
+    with runtime().engine.connect() as conn:
+        total = conn.execute(
+            sa.text(f"SELECT count(*) FROM adjudication_cases c WHERE {where}"), params
+        ).scalar_one()
+        rows = conn.execute(
+            sa.text(
+                f"{select} ORDER BY next_due_on NULLS LAST, c.opened_at DESC LIMIT :limit OFFSET :offset"
+            ),
+            {**params, **page},
+        ).all()
+    pagination_parameters.item_count = int(total)
+    return [{**row._asdict(), "case_id": str(row.case_id)} for row in rows]
+
+
+@blp.route("/<uuid:case_id>")
+@require_role(*STAFF)
+@blp.response(200, s.CaseDetailSchema)
+@blp.alt_response(404, description="No such examination file")
+def get_case(case_id: uuid.UUID) -> Any:
+    """One examination file: its state and version (also the ETag to send as If-Match), every
+    deadline with its due date and status, the timeline, and the actions you may take now."""
+    try:
+        case, history = service().load(str(case_id))
+    except CaseNotFound:
+        abort(404, message=f"no examination file {case_id}")
+    body = detail(case, history, current_identity())
+    return body, 200, etag(case.version)
+
+
+def detail(case: Case, history: list[Envelope], identity: Identity) -> dict[str, Any]:
+    """The case as GET shows it to ``identity``."""
+    return {
+        "case_id": case.case_id,
+        "case_number": case.case_number,
+        "state": case.state.value,
+        "version": case.version,
+        "assignee": case.assignee,
+        "subject": case.subject,
+        "needs_subject_profile": not case.subject.get("position_kind")
+        or not case.subject.get("agency_level"),
+        "election": case.election,
+        "incident": case.incident,
+        "alleged_violations": case.alleged_violations,
+        "recommendation": case.recommendation,
+        "ppk_acknowledgement": case.ppk_acknowledgement,
+        "ppk_noncompliant": case.ppk_noncompliant,
+        "summonses": case.summonses,
+        "absences": case.absences,
+        "examiner": case.examiner,
+        "temporary_release": case.release,
+        "bap": case.bap,
+        "evidence": [{"evidence_id": k, **v} for k, v in case.evidence.items()],
+        "finding": case.finding,
+        "deadlines": [
+            {
+                "kind": c.kind,
+                "due_on": c.due_on,
+                "day_count": c.day_count,
+                "rule": c.rule,
+                "article": None,
+                "status": c.status,
+            }
+            for c in case.clocks
+        ],
+        "timeline": [
+            {
+                "version": e.stream_version,
+                "event_type": e.event_type,
+                "occurred_at": e.occurred_at,
+                "actor": e.actor,
+                "rule_set": e.rule_set,
+                "event_id": e.event_id,
+            }
+            for e in history
+        ],
+        "allowed_actions": [a for a in allowed_actions(case.state) if _permitted(case, identity, a)],
+    }
+
+
+def _permitted(case: Case, identity: Identity, action: str) -> bool:
+    try:
+        authorize(case, identity.id, identity.role, action)
+    except NotPermitted:
+        return False
+    return True
+
+
+@blp.route("/<uuid:case_id>/events")
+@require_role(*STAFF)
+@blp.response(200, s.CaseEventSchema(many=True))
+@blp.alt_response(404, description="No such case")
+def case_events(case_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Adjudication's events of the case, in order, as stored: each with its hashes."""
+    with runtime().engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT position, log_hash, envelope FROM events WHERE stream_id = :c ORDER BY stream_version"
+            ),
+            {"c": str(case_id)},
+        ).all()
+    if not rows:
+        abort(404, message=f"no case {case_id}")
+    return [
+        {"position": r.position, "log_hash": r.log_hash, "envelope": json.loads(r.envelope)} for r in rows
+    ]

@@ -1,7 +1,0 @@
-"""`python -m services.intake.relay`: the intake outbox relay as a process of its own."""
-
-from shared.config import Settings
-from shared.processes import run_relay
-
-if __name__ == "__main__":
-    run_relay(Settings.from_env(), "intake")

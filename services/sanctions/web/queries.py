@@ -1,0 +1,165 @@
+"""Reading cases: a filtered list, one case with its dates, deadlines, timeline, allowed
+actions and penalty options, and its events as stored. Officials see their agency's cases
+only; auditors and administrators see all."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response, jsonify, make_response
+from flask_smorest import Blueprint
+from flask_smorest.pagination import PaginationParameters
+
+from services.sanctions.domain.case import Case
+from services.sanctions.domain.catalogue import options
+from services.sanctions.domain.rules import default_rule_book
+from services.sanctions.handlers import visible
+from services.sanctions.store.readmodel import OBLIGATIONS
+from services.sanctions.web.api import blp as commands_blp
+from services.sanctions.web.schemas import (
+    CaseDetailSchema,
+    CaseEventSchema,
+    CaseFilterSchema,
+    CaseSummarySchema,
+)
+from shared.auth import Identity, abort, current_identity, require_role
+from shared.envelope import Envelope
+from shared.legaltime import legal_date
+from shared.web.answers import etag
+from shared.web.runtime import runtime
+
+READERS = ("official", "auditor", "admin")
+blp: Blueprint = commands_blp
+
+# Overdue: an obligation lapsed unmet (a recorded breach still open), or lapsed and not yet
+# recorded by the scheduler.
+OVERDUE = (
+    "(json_array_length(c.breaches) > 0 OR EXISTS (SELECT 1 FROM deadlines d "
+    "WHERE d.stream_id = c.case_id AND d.status = 'PENDING' AND d.due_on < :today "
+    f"AND d.kind IN ({', '.join(repr(k) for k in OBLIGATIONS)})))"
+)
+SUMMARY_COLUMNS = (
+    "c.case_id, c.case_number, c.agency, c.employee_name, c.employee_type, c.finding_level, c.state, "
+    "c.version, c.rule_set, c.penalty, c.decided_on, c.received_on, c.in_force_on, c.appeal_limit, "
+    f"c.in_force, c.appeal_pending, c.closed_on, {OVERDUE} AS overdue"
+)
+
+
+def _scope(identity: Identity, args: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A WHERE clause of fixed column names (values are bound) and its parameters."""
+    clauses, params = [], dict(args)
+    for name in ("state", "penalty", "in_force", "appeal_pending"):
+        if name in args:
+            clauses.append(f"c.{name} = :{name}")
+    if "overdue" in args:
+        clauses.append(OVERDUE if args["overdue"] else f"NOT {OVERDUE}")
+    if identity.role == "official":
+        clauses.append("c.agency = :agency")
+        params["agency"] = identity.agency
+    return " AND ".join(clauses) or "true", params
+
+
+@blp.route("", methods=["GET"])
+@require_role(*READERS)
+@blp.arguments(CaseFilterSchema, location="query")
+@blp.response(200, CaseSummarySchema(many=True))
+@blp.paginate()
+def list_cases(args: dict[str, Any], pagination_parameters: PaginationParameters) -> list[dict[str, Any]]:
+    """Cases, most recently changed first: filter by state, penalty, in_force, appeal_pending, overdue."""
+    rt = runtime()
+    where, params = _scope(current_identity(), args)
+    params["today"] = legal_date(rt.clock.now())
+    page = {"limit": pagination_parameters.page_size, "offset": pagination_parameters.first_item}
+    with rt.engine.connect() as conn:
+        total = conn.execute(
+            sa.text(f"SELECT count(*) FROM sanctions_cases c WHERE {where}"), params
+        ).scalar_one()
+        rows = conn.execute(
+            sa.text(
+                f"SELECT {SUMMARY_COLUMNS} FROM sanctions_cases c WHERE {where} "
+                "ORDER BY c.updated_at DESC, c.case_id LIMIT :limit OFFSET :offset"
+            ),
+            {**params, **page},
+        ).all()
+    pagination_parameters.item_count = int(total)
+    return [row._asdict() for row in rows]
+
+
+@blp.route("/<string:case_id>", methods=["GET"])
+@require_role(*READERS)
+@blp.response(200, CaseDetailSchema)
+@blp.alt_response(404, description="No such case in your agency")
+def get_case(case_id: str) -> Response:
+    """One case: state, version (also the ETag), penalty, dates, deadlines, timeline, allowed
+    actions, and the penalty options that fit the finding with who may sign each."""
+    rt, identity = runtime(), current_identity()
+    with rt.engine.connect() as conn:
+        history = _history(conn, case_id)
+        case = Case.of(history)
+        if not visible(case, identity):
+            abort(404, message=f"no case {case_id} among {identity.agency or 'your'} cases")
+        params = {"c": case_id, "today": legal_date(rt.clock.now())}
+        row = conn.execute(
+            sa.text(
+                f"SELECT {SUMMARY_COLUMNS}, c.referral, c.decision, c.decree, c.execution, c.breaches FROM sanctions_cases c WHERE c.case_id = :c"
+            ),
+            params,
+        ).one()
+        deadlines = conn.execute(
+            sa.text(
+                "SELECT kind, due_on, day_count, status, rule_set FROM deadlines WHERE stream_id = :c ORDER BY due_on, kind"
+            ),
+            params,
+        ).all()
+        timeline = conn.execute(
+            sa.text(
+                "SELECT version, event_type, occurred_at, event_id FROM sanctions_timeline WHERE case_id = :c ORDER BY version"
+            ),
+            params,
+        ).all()
+    body = {
+        **row._asdict(),
+        "version": case.version,
+        "state": case.state.value,
+        "allowed_actions": [a.value for a in case.allowed()],
+        "penalty_options": _options(case),
+        "deadlines": [dict(d._asdict(), due_on=d.due_on.isoformat()) for d in deadlines],
+        "timeline": [dict(t._asdict(), occurred_at=t.occurred_at.isoformat()) for t in timeline],
+    }
+    return make_response(jsonify(CaseDetailSchema().dump(body)), 200, etag(case.version))
+
+
+@blp.route("/<string:case_id>/events", methods=["GET"])
+@require_role(*READERS)
+@blp.response(200, CaseEventSchema(many=True))
+@blp.alt_response(404, description="No such case in your agency")
+def case_events(case_id: str) -> list[dict[str, Any]]:
+    """Sanctions' events of the case, in order, as stored: each with its hashes."""
+    identity = current_identity()
+    with runtime().engine.connect() as conn:
+        if not visible(Case.of(_history(conn, case_id)), identity):
+            abort(404, message=f"no case {case_id} among {identity.agency or 'your'} cases")
+        rows = conn.execute(
+            sa.text(
+                "SELECT position, log_hash, envelope FROM events WHERE stream_id = :c ORDER BY stream_version"
+            ),
+            {"c": case_id},
+        ).all()
+    return [
+        {"position": r.position, "log_hash": r.log_hash, "envelope": json.loads(r.envelope)} for r in rows
+    ]
+
+
+def _history(conn: sa.Connection, case_id: str) -> list[Envelope]:
+    rows = conn.execute(
+        sa.text("SELECT envelope FROM events WHERE stream_id = :c ORDER BY stream_version"), {"c": case_id}
+    ).scalars()
+    return [Envelope.from_bytes(r.encode()) for r in rows]
+
+
+def _options(case: Case) -> list[dict[str, Any]]:
+    if case.referral is None or case.rule_set is None or case.decision is not None:
+        return []
+    return options(default_rule_book().named(case.rule_set), case.referral)

@@ -1,0 +1,85 @@
+"""The operations endpoints every service serves: liveness, readiness and metrics.
+
+``/healthz`` answers while the process can answer at all: a failing one means restart it.
+``/readyz`` answers 200 only when the service can do its work (its database, the token
+registry and Kafka all reachable): a failing one means route no traffic to it yet, not
+restart it, since restarting does not bring a database back.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import marshmallow as ma
+import sqlalchemy as sa
+from flask import Response
+from flask_smorest import Blueprint
+
+from shared.bus import kafka_reachable
+from shared.web import metrics
+from shared.web.runtime import runtime
+
+log = logging.getLogger(__name__)
+
+KAFKA_TIMEOUT_S = 2.0
+
+blp = Blueprint("ops", __name__, description="Liveness, readiness and metrics (no token needed).")
+
+
+class HealthSchema(ma.Schema):
+    status = ma.fields.String(metadata={"example": "ok"})
+    service = ma.fields.String(metadata={"example": "intake"})
+
+
+class ReadinessSchema(ma.Schema):
+    status = ma.fields.String(metadata={"description": "ready, or not ready"})
+    checks = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.String(),
+        metadata={"description": '"ok", or the reason the check failed', "example": {"database": "ok"}},
+    )
+
+
+@blp.route("/healthz")
+@blp.response(200, HealthSchema)
+def healthz() -> dict[str, str]:
+    """Liveness: the process is up and answering."""
+    return {"status": "ok", "service": runtime().service}
+
+
+@blp.route("/readyz")
+@blp.response(200, ReadinessSchema)
+@blp.alt_response(503, schema=ReadinessSchema, description="A dependency is unreachable")
+def readyz() -> tuple[dict[str, object], int]:
+    """Readiness: the databases answer ``SELECT 1`` and a Kafka broker answers."""
+    rt = runtime()
+    checks = {
+        "database": _database_check(rt.engine, rt.tokens.engine),
+        "kafka": kafka_reachable(rt.settings.kafka_bootstrap, KAFKA_TIMEOUT_S) or "ok",
+    }
+    ready = all(v == "ok" for v in checks.values())
+    if not ready:
+        log.warning("not ready", extra={"checks": checks})
+    return {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
+
+
+@blp.route("/metrics")
+@blp.doc(
+    responses={"200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {}}}}}
+)
+def prometheus_metrics() -> Response:
+    """Request counts and latencies in the Prometheus text format."""
+    return metrics.render(runtime().settings)
+
+
+def _database_check(service_engine: sa.Engine, auth_engine: sa.Engine) -> str:
+    """ "ok" when both the service's database and the token registry answer, else why not."""
+    for name, engine in (("service database", service_engine), ("token registry", auth_engine)):
+        try:
+            with engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except sa.exc.SQLAlchemyError as exc:
+            # The class and first line name the problem; the URL (with password) stays out.
+            first_line = str(exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc).splitlines()[0]
+            return f"{name}: {type(exc).__name__}: {first_line}"
+    return "ok"
