@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 	@$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-# `make run DEMO=1` also sends the five sample cases of domain.md §7 once the system is up.
+# `make run DEMO=1` also sends the five sample cases of docs/law.md §7 once the system is up.
 run: install
 	@NETRA_DEMO=$(DEMO) $(BIN)/netra run
 
