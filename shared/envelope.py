@@ -40,13 +40,20 @@ class Actor:
 
 @dataclass(frozen=True)
 class NewEvent:
-    """What a decider returns: the fact, without the metadata the store adds on append."""
+    """What a decider returns: the fact, without the metadata the store adds on append.
+
+    ``event_id`` is fixed by the decider only when a later event of the same outcome cites
+    this one (a referral names its finding); ``caused_by`` names such an earlier event of the
+    same outcome as this one's cause, instead of the append's context.
+    """
 
     event_type: str
     payload: Mapping[str, Any]
     occurred_at: datetime
     schema_version: int = 1
     rule_set: str | None = None
+    event_id: str | None = None
+    caused_by: str | None = None
 
 
 @dataclass(frozen=True)

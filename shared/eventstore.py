@@ -18,7 +18,7 @@ import copy
 import json
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -78,13 +78,15 @@ def _seal_all(
 ) -> list[Envelope]:
     sealed = []
     for offset, event in enumerate(new, start=1):
+        cause = context if event.caused_by is None else replace(context, causation_id=event.caused_by)
         envelope = seal(
             event,
             stream_id=stream_id,
             stream_version=version + offset,
             prev_hash=prev_hash,
-            context=context,
+            context=cause,
             recorded_at=recorded_at,
+            event_id=event.event_id,
         )
         sealed.append(envelope)
         prev_hash = envelope.hash

@@ -23,7 +23,6 @@ from services.adjudication.domain.case import Case, State
 from services.adjudication.domain.commands import Deciding
 from services.adjudication.domain.lapses import lapse
 from services.adjudication.domain.opening import note_report, note_supplement, open_examination
-from services.adjudication.domain.referral import conclude
 from services.adjudication.domain.rules import RuleBook
 from services.adjudication.store.readmodel import project
 from shared.clock import Clock
@@ -71,39 +70,36 @@ class Adjudication:
         command: Any,
         actor: Actor,
         expected_version: int,
-    ) -> list[Envelope]:
-        """Carry out one command by ``actor``; return the events it appended.
+    ) -> tuple[Case, list[Envelope]]:
+        """Carry out one command by ``actor``; the case after it and the events it appended.
 
         Raises CaseNotFound, NotPermitted (403), StaleVersion (412), IllegalTransition (409)
         or RuleViolation(s) (422); nothing is recorded then.
         """
+        decided_on: list[Envelope] = []
+
+        def decided(history: list[Envelope]) -> Outcome:
+            # Kept so the answer is the history decided on plus what was appended: its
+            # version is the one this command made, whatever commits after it.
+            decided_on[:] = history
+            return decide(Case.from_events(history, case_id), command, deciding)
+
         with SqlUnitOfWork(self.engine, self.clock) as uow:
             case = Case.from_events(uow.events.load(case_id), case_id)
             if case.state is State.AWAITING_REGISTRATION:
                 raise CaseNotFound(case_id)
             authorize(case, actor.id, actor.role, action)
             deciding = Deciding(self.book, self.calendar, self.clock.now(), actor.id)
-            context = Context(actor, correlation_id=case.correlation_id or case_id)
-            projector = sql_projector(uow, project)
             appended = carry_out(
                 uow,
                 case_id,
-                lambda history: decide(Case.from_events(history, case_id), command, deciding),
-                context=context,
+                decided,
+                context=Context(actor, correlation_id=case.correlation_id or case_id),
                 expected_version=expected_version,
-                project=projector,
+                project=sql_projector(uow, project),
             )
-            if action == "finding":
-                # The referral names the finding's event id, so it is decided once that is appended.
-                appended += carry_out(
-                    uow,
-                    case_id,
-                    lambda history: conclude(Case.from_events(history, case_id), self.book),
-                    context=Context(actor, context.correlation_id, causation_id=appended[-1].event_id),
-                    project=projector,
-                )
             uow.commit()
-        return appended
+        return Case.from_events([*decided_on, *appended], case_id), appended
 
 
 CONSUMER = Actor(id="adjudication-consumer", role="system")

@@ -6,6 +6,7 @@ examination, evidence, finding, assignment) turn them into events or refuse them
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -22,6 +23,7 @@ from services.adjudication.domain.vocabulary import (
     RecommendingBody,
     TeamRole,
 )
+from shared.envelope import new_event_id
 from shared.refusals import RuleViolation
 from shared.workdays import WorkingCalendar
 
@@ -34,6 +36,8 @@ class Deciding:
     calendar: WorkingCalendar
     at: datetime
     actor_id: str = "system"
+    # Ids for events a later event of the same outcome must cite (a referral its finding).
+    new_event_id: Callable[[], str] = new_event_id
 
     def rules_on(self, day: date, field_name: str) -> RuleSet:
         """The rule set in force on ``day``; a 422 on ``field_name`` when none is."""

@@ -23,6 +23,7 @@ from services.adjudication.domain.clocks import decision
 from services.adjudication.domain.commands import Deciding, RecordFinding, ViolationInput
 from services.adjudication.domain.examination import decision_day, require_team
 from services.adjudication.domain.lifecycle import guard
+from services.adjudication.domain.referral import follow_finding
 from services.adjudication.domain.rules import RuleSet
 from services.adjudication.domain.vocabulary import Category, EmployeeType, Level
 from shared.legaltime import at_start_of, legal_date
@@ -31,7 +32,8 @@ from shared.refusals import RuleViolation, RuleViolations
 
 
 def record_finding(case: Case, cmd: RecordFinding, d: Deciding) -> Outcome:
-    """``adjudication.finding_recorded``; referral or closure follows (services.adjudication.domain.referral)."""
+    """``adjudication.finding_recorded``, and the closure or referral that follows it
+    (services.adjudication.domain.referral), appended together."""
     guard("finding", case)
     rules = d.rules_on(date.fromisoformat(decision_day(case)), "incident.date")
     problems: list[RuleViolation] = []
@@ -91,8 +93,23 @@ def record_finding(case: Case, cmd: RecordFinding, d: Deciding) -> Outcome:
             "decided_by": d.actor_id,
         },
     }
-    at = at_start_of(found_on)
-    return decision(ev.FINDING_RECORDED, payload, at, rule_set=rules.name, cancels=case.pending())
+    return _with_follow_up(case, payload, rules.name, d)
+
+
+def _with_follow_up(case: Case, payload: dict[str, Any], rule_set: str, d: Deciding) -> Outcome:
+    """The finding and what follows it (closure or referral) as one outcome: the second event
+    names the first, so the finding's id is fixed here rather than by the store."""
+    found = decision(
+        ev.FINDING_RECORDED,
+        payload,
+        at_start_of(date.fromisoformat(payload["found_on"])),
+        rule_set=rule_set,
+        cancels=case.pending(),
+    )
+    finding_id = d.new_event_id()
+    finding = replace(found.events[0], event_id=finding_id)
+    follow = follow_finding(case, payload, finding_id, rule_set, d.book).events[0]
+    return replace(found, events=[finding, replace(follow, caused_by=finding_id)])
 
 
 def _date_problems(case: Case, found_on: date, today: date) -> list[RuleViolation]:

@@ -1,13 +1,15 @@
-"""What follows a finding, decided from the events before it: closure when not proven, or the
-referral to the deciding official with everything sanctions needs (docs/events.md).
+"""What follows a finding: closure when not proven, or the referral to the deciding official
+with everything sanctions needs (docs/events.md).
 
-A separate step after ``finding_recorded`` is appended, because the referral names that
-event's id; being a function of prior events alone, replay re-derives it exactly.
+The finding's decider (domain.finding) returns both events as one outcome; ``conclude``
+decides the second again from the events before it, which is how a replay re-derives it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from services.adjudication.domain import events as ev
 from services.adjudication.domain.authority import Profile, authorities, deciding_official
@@ -32,10 +34,17 @@ CONTRACT_SUBJECT = (
 
 
 def conclude(case: Case, book: RuleBook) -> Outcome:
-    """``case_closed_not_proven`` or ``case_referred`` for the case's recorded finding, dated
-    by the finding: sanctions counts the PPK's time and checks the ruling's date from it."""
-    finding, finding_id = case.finding, case.finding_event_id
-    assert finding is not None and finding_id is not None and case.finding_rule_set is not None
+    """What follows the finding the case has recorded (see ``follow_finding``)."""
+    assert case.finding is not None and case.finding_event_id is not None
+    assert case.finding_rule_set is not None
+    return follow_finding(case, case.finding, case.finding_event_id, case.finding_rule_set, book)
+
+
+def follow_finding(
+    case: Case, finding: Mapping[str, Any], finding_id: str, finding_rule_set: str, book: RuleBook
+) -> Outcome:
+    """``case_closed_not_proven`` or ``case_referred`` for ``finding`` (event ``finding_id``),
+    dated by the finding: sanctions counts the PPK's time and checks the ruling's date from it."""
     at = at_start_of(date.fromisoformat(finding["found_on"]))
     if not finding["proven"]:
         payload = {
@@ -43,8 +52,8 @@ def conclude(case: Case, book: RuleBook) -> Outcome:
             "finding_event_id": finding_id,
             "reasoning": finding["reasoning"],
         }
-        return decision(ev.CASE_CLOSED_NOT_PROVEN, payload, at, rule_set=case.finding_rule_set)
-    rules = book.named(case.finding_rule_set)
+        return decision(ev.CASE_CLOSED_NOT_PROVEN, payload, at, rule_set=finding_rule_set)
+    rules = book.named(finding_rule_set)
     profile = Profile.of(case.subject)
     category = Category(finding["category"])
     level = Level(finding["level"]) if finding["level"] else None

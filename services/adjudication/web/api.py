@@ -84,7 +84,7 @@ def run(spec: Command, body: dict[str, Any], case_id: uuid.UUID, extra: dict[str
     identity = current_identity()
     expected = if_match()
     try:
-        appended = service().handle(
+        case, appended = service().handle(
             str(case_id),
             spec.action,
             spec.decide,
@@ -96,7 +96,6 @@ def run(spec: Command, body: dict[str, Any], case_id: uuid.UUID, extra: dict[str
         abort(404, message=f"no examination file {case_id}")
     except NotPermitted as refused:
         abort(403, message=str(refused))
-    case, _ = service().load(str(case_id))
     result = {
         "case_id": str(case_id),
         "version": case.version,

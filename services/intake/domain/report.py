@@ -7,49 +7,15 @@ Field names follow the contract so that a decision's recorded inputs read like t
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 
-
-class ElectionType(enum.StrEnum):
-    """Pemilu (national, UU 7/2017) or Pilkada (regional, UU 1/2015 as amended)."""
-
-    PILPRES = "PILPRES"
-    PILEG = "PILEG"
-    PILKADA_GUB = "PILKADA_GUB"
-    PILKADA_BUP = "PILKADA_BUP"
-    PILKADA_WAKO = "PILKADA_WAKO"
-
-
-class EmployeeType(enum.StrEnum):
-    """The reported person's employment: ASN (PNS, CPNS, PPPK) or not."""
-
-    PNS = "PNS"
-    CPNS = "CPNS"
-    PPPK = "PPPK"
-    NON_ASN = "NON_ASN"
-
-
-class Channel(enum.StrEnum):
-    """The partner channel a report arrived through (named by the partner's token)."""
-
-    BAWASLU = "BAWASLU"
-    BKN = "BKN"
-    INSPEKTORAT = "INSPEKTORAT"
-    ATASAN_LANGSUNG = "ATASAN_LANGSUNG"
-    PUBLIC_PORTAL = "PUBLIC_PORTAL"
-
-
-class ReportKind(enum.StrEnum):
-    """A *laporan* comes from a reporter; a *temuan* is the supervisor's own finding.
-
-    The contract has no such field yet, so adapters pass LAPORAN; the law treats them
-    differently (UU 7/2017 Ps 454: temuan ≤7 days, laporan ≤7 working days).
-    """
-
-    LAPORAN = "LAPORAN"
-    TEMUAN = "TEMUAN"
+# The enums are the service's copy of the wire vocabulary; imported here so that
+# ``from services.intake.domain.report import EmployeeType`` (and the others) keeps working.
+from services.intake.domain.vocabulary import Channel as Channel
+from services.intake.domain.vocabulary import ElectionType as ElectionType
+from services.intake.domain.vocabulary import EmployeeType as EmployeeType
+from services.intake.domain.vocabulary import ReportKind as ReportKind
 
 
 @dataclass(frozen=True)

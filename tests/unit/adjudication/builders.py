@@ -10,7 +10,6 @@ from typing import Any
 from services.adjudication.domain.case import Case
 from services.adjudication.domain.commands import Deciding
 from services.adjudication.domain.opening import note_report, open_examination
-from services.adjudication.domain.referral import conclude
 from services.adjudication.domain.rules import RuleBook, load_rule_book
 from services.adjudication.handlers import CONSUMER
 from shared.clock import ManualClock
@@ -86,12 +85,9 @@ class Story:
     def do(
         self, decider: Callable[..., Outcome], command: Any, actor: Actor = INVESTIGATOR
     ) -> list[Envelope]:
-        """Run a command's decider; a finding is followed by its conclusion, as the service does."""
+        """Run a command's decider and record what it decided."""
         d = Deciding(BOOK, CALENDAR, self.clock.now(), actor.id)
-        appended = self.record(lambda case: decider(case, command, d), actor)
-        if decider.__name__ == "record_finding":
-            appended += self.record(lambda case: conclude(case, BOOK), actor)
-        return appended
+        return self.record(lambda case: decider(case, command, d), actor)
 
     def opened(self, alleged: tuple[str, ...] = ("N2",), **subject: Any) -> Story:
         at = datetime(2024, 2, 6, 2, tzinfo=UTC)

@@ -7,6 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+# Level and Category are the service's copy of the wire vocabulary; imported here so that
+# ``from services.sanctions.domain.rules import Level`` (and ``.model``) keeps working.
+from services.sanctions.domain.vocabulary import Category as Category
+from services.sanctions.domain.vocabulary import Level as Level
 from shared import rulefiles
 from shared.rulefiles import RuleSetError as RuleSetError
 from shared.workdays import DayCount
@@ -38,27 +42,6 @@ DEADLINE_KINDS = (
     "ppk_answer",
     "bpasn_decision",
 )
-
-
-class Level(enum.StrEnum):
-    """The level of a disciplinary finding, lightest first (PP 94/2021 Ps 8)."""
-
-    RINGAN = "RINGAN"
-    SEDANG = "SEDANG"
-    BERAT = "BERAT"
-    PTDH = "PTDH"
-
-    @property
-    def rank(self) -> int:
-        """Its place in the order of severity."""
-        return list(Level).index(self)
-
-
-class Category(enum.StrEnum):
-    """Discipline (PP 94/2021, PP 49/2018) or the code of ethics (PP 42/2004, moral)."""
-
-    DISIPLIN = "DISIPLIN"
-    KODE_ETIK = "KODE_ETIK"
 
 
 class AppealRoute(enum.StrEnum):
