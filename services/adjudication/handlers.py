@@ -27,6 +27,7 @@ from services.adjudication.domain.rules import RuleBook
 from services.adjudication.store.readmodel import project
 from shared.clock import Clock
 from shared.envelope import Actor, Context, Envelope
+from shared.eventstore import SqlEventStore
 from shared.handling import carry_out, sql_projector
 from shared.inbox import Handler, PoisonRecord
 from shared.outcome import DueDeadline, Outcome
@@ -52,11 +53,7 @@ class Adjudication:
     def load(self, case_id: str) -> tuple[Case, list[Envelope]]:
         """The case and its history, read-only (for queries)."""
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.text("SELECT envelope FROM events WHERE stream_id = :c ORDER BY stream_version"),
-                {"c": case_id},
-            ).scalars()
-            history = [Envelope.from_bytes(r.encode()) for r in rows]
+            history = SqlEventStore(conn, self.clock).load(case_id)
         case = Case.from_events(history, case_id)
         if case.state is State.AWAITING_REGISTRATION:
             raise CaseNotFound(case_id)

@@ -3,7 +3,6 @@ ETag, deadlines, timeline, the actions the caller may take) and its events."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from shared.auth import Identity, abort, current_identity, require_role
 from shared.deadlines import last_open_day
 from shared.envelope import Envelope
 from shared.web.answers import etag
+from shared.web.events import register_case_events
 from shared.web.runtime import runtime
 
 STAFF = ("investigator", "supervisor", "official", "auditor", "admin")
@@ -170,21 +170,4 @@ def _permitted(case: Case, identity: Identity, action: str) -> bool:
     return True
 
 
-@blp.route("/<uuid:case_id>/events")
-@require_role(*STAFF)
-@blp.response(200, s.CaseEventSchema(many=True))
-@blp.alt_response(404, description="No such case")
-def case_events(case_id: uuid.UUID) -> list[dict[str, Any]]:
-    """Adjudication's events of the case, in order, as stored: each with its hashes."""
-    with runtime().engine.connect() as conn:
-        rows = conn.execute(
-            sa.text(
-                "SELECT position, log_hash, envelope FROM events WHERE stream_id = :c ORDER BY stream_version"
-            ),
-            {"c": str(case_id)},
-        ).all()
-    if not rows:
-        abort(404, message=f"no case {case_id}")
-    return [
-        {"position": r.position, "log_hash": r.log_hash, "envelope": json.loads(r.envelope)} for r in rows
-    ]
+register_case_events(blp, "adjudication", STAFF)

@@ -286,9 +286,3 @@ class CaseDetailSchema(ma.Schema):
     allowed_actions = fields.List(
         fields.String(), metadata={"description": f"for the caller; among {', '.join(ACTIONS)}"}
     )
-
-
-class CaseEventSchema(ma.Schema):
-    position = fields.Integer()
-    log_hash = fields.String()
-    envelope = fields.Dict()

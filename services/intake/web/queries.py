@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -12,6 +11,7 @@ from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 
 from shared.auth import abort, require_role
+from shared.web.events import register_case_events
 from shared.web.runtime import runtime
 
 STAFF = ("investigator", "supervisor", "official", "auditor", "admin")
@@ -60,12 +60,6 @@ class CaseReportSchema(ma.Schema):
 
 class CaseDetailSchema(CaseSummarySchema):
     reports = ma.fields.List(ma.fields.Nested(CaseReportSchema))
-
-
-class CaseEventSchema(ma.Schema):
-    position = ma.fields.Integer(metadata={"description": "place in intake's service log"})
-    log_hash = ma.fields.String()
-    envelope = ma.fields.Dict(metadata={"description": "the stored event, hashes included"})
 
 
 def _filters(args: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -125,21 +119,4 @@ def get_case(case_id: uuid.UUID) -> dict[str, Any]:
     return {**row._asdict(), "reports": [r._asdict() for r in reports]}
 
 
-@blp.route("/<uuid:case_id>/events")
-@require_role(*STAFF)
-@blp.response(200, CaseEventSchema(many=True))
-@blp.alt_response(404, description="No such case")
-def case_events(case_id: uuid.UUID) -> list[dict[str, Any]]:
-    """Intake's events of the case, in order, as stored: each with its hashes."""
-    with runtime().engine.connect() as conn:
-        rows = conn.execute(
-            sa.text(
-                "SELECT position, log_hash, envelope FROM events WHERE stream_id = :c ORDER BY stream_version"
-            ),
-            {"c": str(case_id)},
-        ).all()
-    if not rows:
-        abort(404, message=f"no case {case_id}")
-    return [
-        {"position": r.position, "log_hash": r.log_hash, "envelope": json.loads(r.envelope)} for r in rows
-    ]
+register_case_events(blp, "intake", STAFF)

@@ -4,7 +4,6 @@ only; auditors and administrators see all."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,14 +19,14 @@ from services.sanctions.store.readmodel import OBLIGATIONS
 from services.sanctions.web.api import blp as commands_blp
 from services.sanctions.web.schemas import (
     CaseDetailSchema,
-    CaseEventSchema,
     CaseFilterSchema,
     CaseSummarySchema,
 )
 from shared.auth import Identity, abort, current_identity, require_role
-from shared.envelope import Envelope
+from shared.eventstore import SqlEventStore
 from shared.legaltime import legal_date
 from shared.web.answers import etag
+from shared.web.events import register_case_events
 from shared.web.runtime import runtime
 
 READERS = ("official", "auditor", "admin")
@@ -96,7 +95,7 @@ def get_case(case_id: str) -> Response:
     actions, and the penalty options that fit the finding with who may sign each."""
     rt, identity = runtime(), current_identity()
     with rt.engine.connect() as conn:
-        history = _history(conn, case_id)
+        history = SqlEventStore(conn, runtime().clock).load(case_id)
         case = Case.of(history)
         if not visible(case, identity):
             abort(404, message=f"no case {case_id} among {identity.agency or 'your'} cases")
@@ -131,32 +130,9 @@ def get_case(case_id: str) -> Response:
     return make_response(jsonify(CaseDetailSchema().dump(body)), 200, etag(case.version))
 
 
-@blp.route("/<string:case_id>/events", methods=["GET"])
-@require_role(*READERS)
-@blp.response(200, CaseEventSchema(many=True))
-@blp.alt_response(404, description="No such case in your agency")
-def case_events(case_id: str) -> list[dict[str, Any]]:
-    """Sanctions' events of the case, in order, as stored: each with its hashes."""
-    identity = current_identity()
-    with runtime().engine.connect() as conn:
-        if not visible(Case.of(_history(conn, case_id)), identity):
-            abort(404, message=f"no case {case_id} among {identity.agency or 'your'} cases")
-        rows = conn.execute(
-            sa.text(
-                "SELECT position, log_hash, envelope FROM events WHERE stream_id = :c ORDER BY stream_version"
-            ),
-            {"c": case_id},
-        ).all()
-    return [
-        {"position": r.position, "log_hash": r.log_hash, "envelope": json.loads(r.envelope)} for r in rows
-    ]
-
-
-def _history(conn: sa.Connection, case_id: str) -> list[Envelope]:
-    rows = conn.execute(
-        sa.text("SELECT envelope FROM events WHERE stream_id = :c ORDER BY stream_version"), {"c": case_id}
-    ).scalars()
-    return [Envelope.from_bytes(r.encode()) for r in rows]
+register_case_events(
+    blp, "sanctions", READERS, may_see=lambda history, identity: visible(Case.of(history), identity)
+)
 
 
 def _options(case: Case) -> list[dict[str, Any]]:

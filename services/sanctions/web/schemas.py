@@ -223,9 +223,3 @@ class CaseDetailSchema(CaseSummarySchema):
     )
     deadlines = ma.fields.List(ma.fields.Dict())
     timeline = ma.fields.List(ma.fields.Dict())
-
-
-class CaseEventSchema(ma.Schema):
-    position = ma.fields.Integer()
-    log_hash = ma.fields.String()
-    envelope = ma.fields.Dict()
