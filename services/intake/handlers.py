@@ -25,7 +25,14 @@ from services.intake.domain.admissibility import Assessment, assess
 from services.intake.domain.commands import SubmitReport, SupplementReport
 from services.intake.domain.events import CASE_STAGE_CHANGED
 from services.intake.domain.linking import ExistingCase, LinkFacts, decide_link
-from services.intake.domain.receiving import Receipt, ReportStatus, case_number, receive, supplement
+from services.intake.domain.receiving import (
+    Receipt,
+    ReportStatus,
+    case_number,
+    merged_body,
+    receive,
+    supplement,
+)
 from services.intake.domain.report import Report
 from services.intake.domain.rules import RuleBook
 from services.intake.domain.stages import RECEIVED, STAGE_OF, note_stage
@@ -170,17 +177,6 @@ class NotSupplementable(Exception):
     """The report is not INCOMPLETE: nothing to supplement (answered 409)."""
 
 
-def merged_body(original: dict[str, Any], supplied: dict[str, Any]) -> dict[str, Any]:
-    """The original request body with the supplied fields laid over it, object by object."""
-    merged = dict(original)
-    for key, value in supplied.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merged_body(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 def supplement_report(
     cmd: SupplementReport,
     uow: SqlUnitOfWork,
@@ -210,6 +206,7 @@ def supplement_report(
             report_id=str(cmd.report_id),
             case_number=row.case_number,
             supplied=cmd.supplied,
+            report=report,
             assessment=assessment,
             at=at,
         )

@@ -155,8 +155,7 @@ def _report_noted(case: Case, e: Envelope) -> None:
 
 
 def _supplement_noted(case: Case, e: Envelope) -> None:
-    report = case.reports.setdefault(e.payload["report_id"], {})
-    case.reports[e.payload["report_id"]] = merged(report, e.payload["supplied"])
+    case.reports[e.payload["report_id"]] = dict(e.payload["report"])
 
 
 def _opened(case: Case, e: Envelope) -> None:
@@ -227,17 +226,6 @@ def _finding(case: Case, e: Envelope) -> None:
     case.finding = {k: v for k, v in e.payload.items() if k != "deadlines"}
     case.finding_event_id = e.event_id
     case.finding_rule_set = e.rule_set
-
-
-def merged(base: Mapping[str, Any], supplied: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` with ``supplied`` laid over it object by object (a supplement's effect)."""
-    out = dict(base)
-    for key, value in supplied.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = merged(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 _APPLY: dict[str, Callable[[Case, Envelope], None]] = {

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from services.adjudication.domain import events as ev
-from services.adjudication.domain.case import Case, State, merged
+from services.adjudication.domain.case import Case, State
 from services.adjudication.domain.vocabulary import AgencyLevel, PositionKind, parse
 from shared.envelope import NewEvent
 from shared.outcome import Outcome
@@ -54,13 +54,14 @@ def note_report(payload: Mapping[str, Any], at: datetime) -> Outcome:
 
 
 def note_supplement(payload: Mapping[str, Any], at: datetime) -> Outcome:
-    """``adjudication.supplement_noted``: the fields a partner supplied to complete its report."""
-    supplied = payload.get("supplied")
-    if not isinstance(supplied, Mapping):
-        raise ValueError("intake.report_supplemented has no supplied object")
-    kept = {k: v for k, v in supplied.items() if k in REPORT_FIELDS}
+    """``adjudication.supplement_noted``: the report's facts as the supplement completed them
+    (intake sends the whole report, merged, so adjudication never merges it itself)."""
+    report = payload.get("report")
+    if not isinstance(report, Mapping):
+        raise ValueError("intake.report_supplemented has no report object")
+    kept = {k: report.get(k) for k in REPORT_FIELDS}
     return Outcome(
-        [NewEvent(ev.SUPPLEMENT_NOTED, {"report_id": str(payload["report_id"]), "supplied": kept}, at)]
+        [NewEvent(ev.SUPPLEMENT_NOTED, {"report_id": str(payload["report_id"]), "report": kept}, at)]
     )
 
 
@@ -104,4 +105,4 @@ def subject_of(reported: Mapping[str, Any]) -> dict[str, Any]:
     return subject
 
 
-__all__ = ["merged", "note_report", "note_supplement", "open_examination", "subject_of"]
+__all__ = ["SUBJECT_FIELDS", "note_report", "note_supplement", "open_examination", "subject_of"]

@@ -15,22 +15,12 @@ from services.adjudication.domain import events as ev
 from services.adjudication.domain.authority import Profile, authorities, deciding_official
 from services.adjudication.domain.case import Case
 from services.adjudication.domain.clocks import decision
+from services.adjudication.domain.opening import SUBJECT_FIELDS
 from services.adjudication.domain.rules import RuleBook
 from services.adjudication.domain.vocabulary import Category, Level
 from shared.legaltime import at_start_of
 from shared.outcome import Outcome
 from shared.refusals import RuleViolation
-
-CONTRACT_SUBJECT = (
-    "employee_type",
-    "nip",
-    "ni_pppk",
-    "name",
-    "position",
-    "position_kind",
-    "agency",
-    "agency_level",
-)
 
 
 def conclude(case: Case, book: RuleBook) -> Outcome:
@@ -67,7 +57,7 @@ def follow_finding(
         )
     payload = {
         "case_number": case.case_number,
-        "subject": {k: case.subject.get(k) for k in CONTRACT_SUBJECT},
+        "subject": {k: case.subject.get(k) for k in SUBJECT_FIELDS},
         "finding": {
             "finding_event_id": finding_id,
             "category": finding["category"],

@@ -198,13 +198,27 @@ def _iso(value: Any) -> str | None:
 
 
 def supplement(
-    *, report_id: str, case_number: str, supplied: dict[str, Any], assessment: Assessment, at: datetime
+    *,
+    report_id: str,
+    case_number: str,
+    supplied: dict[str, Any],
+    report: Report,
+    assessment: Assessment,
+    at: datetime,
 ) -> tuple[ReportStatus, tuple[NewEvent, ...]]:
     """Decide what a supplement to an INCOMPLETE report does: record what was supplied and,
-    when the report now holds everything the law asks, register its case."""
+    when the report now holds everything the law asks, register its case.
+
+    The event carries the whole ``report`` as it now stands (``merged_body`` of the original
+    and the supplement), so no reader has to merge it again and none can merge differently."""
     supplemented = NewEvent(
         REPORT_SUPPLEMENTED,
-        {"report_id": report_id, "supplied": supplied, "assessment": assessment.to_record()},
+        {
+            "report_id": report_id,
+            "supplied": supplied,
+            "report": report_record(report),
+            "assessment": assessment.to_record(),
+        },
         occurred_at=at,
         rule_set=assessment.rule_set,
     )
@@ -222,3 +236,14 @@ def supplement(
         rule_set=assessment.rule_set,
     )
     return ReportStatus.REGISTERED, (supplemented, registered)
+
+
+def merged_body(original: dict[str, Any], supplied: dict[str, Any]) -> dict[str, Any]:
+    """The original request body with the supplied fields laid over it, object by object."""
+    merged = dict(original)
+    for key, value in supplied.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merged_body(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

@@ -14,10 +14,14 @@ from services.intake.domain.receiving import (
     REPORT_LINKED,
     REPORT_MARKED_INCOMPLETE,
     REPORT_RECEIVED,
+    REPORT_SUPPLEMENTED,
     Receipt,
     ReportStatus,
     case_number,
+    merged_body,
     receive,
+    report_record,
+    supplement,
 )
 from services.intake.domain.report import EmployeeType, Report
 from services.intake.domain.rules import load_rule_book
@@ -108,3 +112,26 @@ def test_the_received_event_records_the_facts_and_their_valid_time() -> None:
 
 def test_case_numbers_are_zero_padded_per_year() -> None:
     assert case_number(2024, 123) == "NTR-2024-000123"
+
+
+def test_a_supplement_records_the_whole_report_as_it_now_stands_beside_what_was_supplied() -> None:
+    original = {"subject": {"name": "I Made", "position": "Kabid"}, "reporter": {"name": "A"}}
+    supplied = {"reporter": {"address": "Jl. Contoh 1"}}
+    body = merged_body(original, supplied)
+    assert body == {
+        "subject": {"name": "I Made", "position": "Kabid"},
+        "reporter": {"name": "A", "address": "Jl. Contoh 1"},
+    }
+    completed = a_report()
+    status, events = supplement(
+        report_id="report-1",
+        case_number="NTR-2024-000007",
+        supplied=supplied,
+        report=completed,
+        assessment=assess(completed, RULES, CALENDAR),
+        at=AT,
+    )
+    assert status is ReportStatus.REGISTERED
+    assert [e.event_type for e in events] == [REPORT_SUPPLEMENTED, CASE_REGISTERED]
+    assert events[0].payload["supplied"] == supplied
+    assert events[0].payload["report"] == report_record(completed)
