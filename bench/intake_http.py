@@ -64,7 +64,7 @@ class Load:
 
 
 def valid_nip(i: int) -> str:
-    """A NIP that passes services/intake/nip.py, distinct for each ``i`` below ~10,000:
+    """A NIP that passes services/intake/domain/nip.py, distinct for each ``i`` below ~10,000:
     a real birth date, a CPNS appointment in January of the 25th birthday year, male."""
     born = date(1965, 1, 1) + timedelta(days=i)
     return f"{born:%Y%m%d}{born.year + 25:04d}011{i % 1000:03d}"

@@ -4,7 +4,7 @@ command the case goes through at adjudication and sanctions, with the legal date
 Data only. ``netra.sample_run`` plays it over HTTP against the three services: the e2e test
 (tests/e2e/test_sample_cases.py) with clocks it moves to each step's date, ``netra demo load``
 against a running system on the real clock. The people are fictional; their NIPs are made up
-but pass the NIP rules (services/intake/nip.py): a real birth date, a real CPNS appointment
+but pass the NIP rules (services/intake/domain/nip.py): a real birth date, a real CPNS appointment
 month on or after the 18th birthday, gender 1 or 2.
 
   A  PPPK, code of ethics            → M1 declared (moral), CLOSED

@@ -1,6 +1,6 @@
 """The event types sanctions publishes on ``sanctions.case-events`` (docs/events.md).
 
-Intake moves the partner's stage on five of them (services/intake/stages.py): decision
+Intake moves the partner's stage on five of them (services/intake/domain/stages.py): decision
 issued (DECIDED), objection or appeal filed (UNDER_APPEAL), penalty in force (IN_FORCE) and
 case closed (CLOSED). The rest are the case's own record.
 """

@@ -1,4 +1,4 @@
-"""Intake's read models are a function of its events (services/intake/readmodel.py).
+"""Intake's read models are a function of its events (services/intake/store/readmodel.py).
 
 The partner's request body, which a supplement completes and re-validates, is command-side
 state and not in any event: it moves to its own table. Each report keeps the report as its
