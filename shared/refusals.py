@@ -19,6 +19,7 @@ class IllegalTransition(Refused):
 
     def __init__(self, action: str, state: str, allowed: Sequence[str], reason: str = "") -> None:
         self.action, self.state, self.allowed = action, state, tuple(allowed)
+        self.reason = reason
         detail = f": {reason}" if reason else ""
         super().__init__(f"{action} is not allowed while the case is {state}{detail}")
 

@@ -133,6 +133,13 @@ def test_a_keberatan_inside_the_window_suspends_the_penalty_in_force_until_decid
     assert [c["case_id"] for c in pending] == [case_id]
     sanctions_clock.set(at("2025-01-07"))
     assert scheduler(sanctions).run_once() == 0  # the window timer was met by the filing
+    # A 409 names the allowed actions as the requests to make: their paths.
+    early = command(
+        client, official, case_id, "execution/completion", {"completed_on": "2025-01-07"}, body["version"]
+    )
+    assert early.status_code == 409
+    assert (js(early)["state"], js(early)["allowed_actions"]) == ("UNDER_KEBERATAN", ["objection/decision"])
+    assert js(early)["message"].startswith("execution/completion is not allowed")
     refused = command(
         client,
         official,

@@ -42,12 +42,12 @@ class Action(enum.StrEnum):
     DECREE = "decree"
     DELIVERY = "delivery"
     OBJECTION = "objection"
-    OBJECTION_DECISION = "objection/decision"
+    OBJECTION_DECISION = "objection_decision"
     APPEAL = "appeal"
-    OBJECTION_ANSWER = "objection/answer"
-    APPEAL_ANSWER = "appeal/answer"
-    APPEAL_DECISION = "appeal/decision"
-    COMPLETION = "execution/completion"
+    OBJECTION_ANSWER = "objection_answer"
+    APPEAL_ANSWER = "appeal_answer"
+    APPEAL_DECISION = "appeal_decision"
+    COMPLETION = "execution_completion"
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,11 @@ from flask import Response, jsonify, make_response
 from flask_smorest import Blueprint
 
 from services.sanctions.domain import appeals, delivery, execution
-from services.sanctions.domain.case import Case
+from services.sanctions.domain.case import Action, Case
 from services.sanctions.domain.decision import DecisionRequest, decide
 from services.sanctions.domain.rules import default_rule_book
 from services.sanctions.handlers import CaseNotFound, Decide, run
+from services.sanctions.web.actions import PATHS, paths_of
 from services.sanctions.web.schemas import (
     AnswerRequestSchema,
     AppealDecisionRequestSchema,
@@ -31,7 +32,8 @@ from services.sanctions.web.schemas import (
 )
 from shared.auth import abort, current_identity, require_role
 from shared.outcome import Outcome
-from shared.web.answers import etag, if_match
+from shared.refusals import IllegalTransition
+from shared.web.answers import etag, if_match, illegal_transition
 from shared.web.runtime import runtime
 from shared.workdays import WorkingCalendar
 
@@ -53,13 +55,22 @@ IF_MATCH = {
 CALENDAR = WorkingCalendar()
 
 
+@blp.errorhandler(IllegalTransition)
+def illegal_transition_with_paths(error: IllegalTransition) -> Any:
+    """409 as every service answers it, with the allowed actions named by their paths."""
+    return illegal_transition(
+        IllegalTransition(PATHS[Action(error.action)], error.state, paths_of(error.allowed), error.reason)
+    )
+
+
 def _command(case_id: str, decider: Decide) -> Response:
     rt, identity = runtime(), current_identity()
     try:
         done = run(rt.engine, rt.clock, case_id, identity, if_match(), decider)
     except CaseNotFound:
         abort(404, message=f"no case {case_id} among {identity.agency or 'your'} cases")
-    return make_response(jsonify(done.as_dict()), 200, etag(done.version))
+    answer = {**done.as_dict(), "allowed_actions": paths_of(done.allowed_actions)}
+    return make_response(jsonify(answer), 200, etag(done.version))
 
 
 def _documented(summary_schema: Any) -> Any:
@@ -90,7 +101,7 @@ def _documented(summary_schema: Any) -> Any:
     return wrap
 
 
-@blp.route("/<string:case_id>/decision", methods=["POST"])
+@blp.route(f"/<string:case_id>/{PATHS[Action.DECISION]}", methods=["POST"])
 @_documented(DecisionRequestSchema)
 def post_decision(body: dict[str, Any], case_id: str) -> Response:
     """Rule on a referred case: one penalty, within your authority, matching the finding.
@@ -114,7 +125,7 @@ def post_decision(body: dict[str, Any], case_id: str) -> Response:
     return _command(case_id, lambda case, _today: decide(case, default_rule_book(), CALENDAR, request))
 
 
-@blp.route("/<string:case_id>/decree", methods=["POST"])
+@blp.route(f"/<string:case_id>/{PATHS[Action.DECREE]}", methods=["POST"])
 @_documented(DecreeRequestSchema)
 def post_decree(body: dict[str, Any], case_id: str) -> Response:
     """Record the signed decree: its number, date and the SHA-256 of the signed document.
@@ -125,7 +136,7 @@ def post_decree(body: dict[str, Any], case_id: str) -> Response:
     return _command(case_id, lambda case, today: delivery.issue_decree(case, decree, today))
 
 
-@blp.route("/<string:case_id>/delivery", methods=["POST"])
+@blp.route(f"/<string:case_id>/{PATHS[Action.DELIVERY]}", methods=["POST"])
 @_documented(DeliveryRequestSchema)
 def post_delivery(body: dict[str, Any], case_id: str) -> Response:
     """Record the day the employee received the decision (due within 14 working days of it).
@@ -141,7 +152,7 @@ def post_delivery(body: dict[str, Any], case_id: str) -> Response:
     return _command(case_id, decider)
 
 
-@blp.route("/<string:case_id>/objection", methods=["POST"])
+@blp.route(f"/<string:case_id>/{PATHS[Action.OBJECTION]}", methods=["POST"])
 @_documented(FilingRequestSchema)
 def post_objection(body: dict[str, Any], case_id: str) -> Response:
     """Record a keberatan filed by the employee (to the PPK, or the issuing official's superior).
@@ -152,7 +163,7 @@ def post_objection(body: dict[str, Any], case_id: str) -> Response:
     return _filing(appeals.KEBERATAN, case_id, body["filed_on"])
 
 
-@blp.route("/<string:case_id>/appeal", methods=["POST"])
+@blp.route(f"/<string:case_id>/{PATHS[Action.APPEAL]}", methods=["POST"])
 @_documented(FilingRequestSchema)
 def post_appeal(body: dict[str, Any], case_id: str) -> Response:
     """Record a banding to BPASN: only against a dismissal (B3, PTDH) or a PPPK termination (K1, K2)."""
@@ -166,7 +177,7 @@ def _filing(kind: str, case_id: str, filed_on: date) -> Response:
     return _command(case_id, decider)
 
 
-@blp.route("/<string:case_id>/objection/decision", methods=["POST"])
+@blp.route(f"/<string:case_id>/{PATHS[Action.OBJECTION_DECISION]}", methods=["POST"])
 @_documented(AppealDecisionRequestSchema)
 def post_objection_decision(body: dict[str, Any], case_id: str) -> Response:
     """Record the keberatan decision: CONFIRM, LIGHTEN, AGGRAVATE, CHANGE, REVOKE or ANNUL.
@@ -177,7 +188,7 @@ def post_objection_decision(body: dict[str, Any], case_id: str) -> Response:
     return _appeal_decision(appeals.KEBERATAN, case_id, body)
 
 
-@blp.route("/<string:case_id>/objection/answer", methods=["POST"])
+@blp.route(f"/<string:case_id>/{PATHS[Action.OBJECTION_ANSWER]}", methods=["POST"])
 @_documented(AnswerRequestSchema)
 def post_objection_answer(body: dict[str, Any], case_id: str) -> Response:
     """Record the issuing official's answer to the superior deciding a keberatan (due within
@@ -187,7 +198,7 @@ def post_objection_answer(body: dict[str, Any], case_id: str) -> Response:
     )
 
 
-@blp.route("/<string:case_id>/appeal/answer", methods=["POST"])
+@blp.route(f"/<string:case_id>/{PATHS[Action.APPEAL_ANSWER]}", methods=["POST"])
 @_documented(AnswerRequestSchema)
 def post_appeal_answer(body: dict[str, Any], case_id: str) -> Response:
     """Record the PPK's answer to BPASN on a banding (due within 21 working days)."""
@@ -196,7 +207,7 @@ def post_appeal_answer(body: dict[str, Any], case_id: str) -> Response:
     )
 
 
-@blp.route("/<string:case_id>/appeal/decision", methods=["POST"])
+@blp.route(f"/<string:case_id>/{PATHS[Action.APPEAL_DECISION]}", methods=["POST"])
 @_documented(AppealDecisionRequestSchema)
 def post_appeal_decision(body: dict[str, Any], case_id: str) -> Response:
     """Record BPASN's decision on a banding; the penalty takes effect on the date it sets."""
@@ -212,7 +223,7 @@ def _appeal_decision(kind: str, case_id: str, body: dict[str, Any]) -> Response:
     )
 
 
-@blp.route("/<string:case_id>/execution/completion", methods=["POST"])
+@blp.route(f"/<string:case_id>/{PATHS[Action.COMPLETION]}", methods=["POST"])
 @_documented(CompletionRequestSchema)
 def post_completion(body: dict[str, Any], case_id: str) -> Response:
     """Record that a timed penalty has run its course (not before its end date); closes the case."""

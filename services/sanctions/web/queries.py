@@ -16,6 +16,7 @@ from services.sanctions.domain.catalogue import options
 from services.sanctions.domain.rules import default_rule_book
 from services.sanctions.handlers import visible
 from services.sanctions.store.readmodel import OBLIGATIONS
+from services.sanctions.web.actions import paths_of
 from services.sanctions.web.api import blp as commands_blp
 from services.sanctions.web.schemas import (
     CaseDetailSchema,
@@ -122,7 +123,7 @@ def get_case(case_id: str) -> Response:
         **row._asdict(),
         "version": case.version,
         "state": case.state.value,
-        "allowed_actions": [a.value for a in case.allowed()],
+        "allowed_actions": paths_of(a.value for a in case.allowed()),
         "penalty_options": _options(case),
         "deadlines": [dict(d._asdict(), due_on=d.due_on.isoformat()) for d in deadlines],
         "timeline": [dict(t._asdict(), occurred_at=t.occurred_at.isoformat()) for t in timeline],

@@ -12,9 +12,10 @@ import marshmallow as ma
 from marshmallow import validate as v
 
 from services.sanctions.domain.appeals import Ruling
-from services.sanctions.domain.case import Action, State
+from services.sanctions.domain.case import State
 from services.sanctions.domain.delivery import DELIVERY_METHODS
 from services.sanctions.domain.rules import OFFICIALS
+from services.sanctions.web.actions import PATHS
 
 LEVELS = ("RINGAN", "SEDANG", "BERAT", "PTDH")
 RELATIONS = ("ONE_LEVEL_UP", "TWO_LEVELS_UP")
@@ -179,7 +180,7 @@ class CommandAnswerSchema(ma.Schema):
     version = ma.fields.Integer(metadata={"description": "Send it as If-Match with the next command"})
     state = ma.fields.String(validate=v.OneOf([s.value for s in State]))
     events = ma.fields.List(ma.fields.String(), metadata={"description": "The event types recorded"})
-    allowed_actions = ma.fields.List(ma.fields.String(validate=v.OneOf([a.value for a in Action])))
+    allowed_actions = ma.fields.List(ma.fields.String(validate=v.OneOf(list(PATHS.values()))))
 
 
 class CaseFilterSchema(_Strict):

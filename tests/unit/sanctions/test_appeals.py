@@ -33,7 +33,7 @@ def test_a_timely_keberatan_goes_to_the_ppk_and_stops_the_penalty_taking_effect(
     assert filed.payload["keberatan_decision_due_on"] == "2025-01-23"
     assert story.case.state is State.UNDER_KEBERATAN
     assert "takes_effect" not in [s.kind for s in story.starts]
-    assert [a.value for a in story.case.allowed()] == ["objection/decision"]
+    assert [a.value for a in story.case.allowed()] == ["objection_decision"]
 
 
 def test_a_keberatan_after_the_penalty_took_effect_but_inside_the_window_suspends_it() -> None:
@@ -64,10 +64,10 @@ def test_a_keberatan_against_another_officials_decision_goes_to_the_superior() -
     )[0]
     assert filed.payload["addressed_to"] == "ATASAN_PEJABAT"
     assert filed.payload["official_answer_due_on"] == "2024-12-23"  # 6 working days
-    assert [a.value for a in story.case.allowed()] == ["objection/answer", "objection/decision"]
+    assert [a.value for a in story.case.allowed()] == ["objection_answer", "objection_decision"]
     story.record(appeals.answer(appeals.KEBERATAN, story.case, date(2024, 12, 19), TODAY))
     assert "official_answer" not in [s.kind for s in story.starts]
-    assert [a.value for a in story.case.allowed()] == ["objection/decision"]
+    assert [a.value for a in story.case.allowed()] == ["objection_decision"]
 
 
 @pytest.mark.parametrize(
@@ -168,7 +168,7 @@ def test_a_banding_against_a_dismissal_runs_its_two_clocks_and_bpasn_decides() -
     assert {s.kind for s in story.starts} == {"ppk_answer", "bpasn_decision"}
     assert story.case.state is State.UNDER_BANDING
     story.record(appeals.answer(appeals.BANDING, story.case, date(2025, 1, 10), TODAY))
-    assert [a.value for a in story.case.allowed()] == ["appeal/decision"]
+    assert [a.value for a in story.case.allowed()] == ["appeal_decision"]
     new = story.record(
         appeals.decide(
             appeals.BANDING, story.case, BOOK, AppealDecision(Ruling.ANNUL, date(2025, 3, 3)), TODAY
