@@ -6,6 +6,7 @@ import copy
 import json
 import threading
 from collections.abc import Callable, Iterator
+from http import HTTPStatus
 from typing import Any
 
 import pytest
@@ -14,11 +15,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from services.intake import create_app
+from services.intake.store.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, verify
 from services.intake.web.examples import CONTRACT_EXAMPLE
+from services.intake.webhook_worker import WebhookWorker
 from shared.auth import TokenRegistry
 from shared.clock import ManualClock
 from shared.config import Settings
+from shared.web import MAX_BODY_BYTES
 from shared.web.runtime import runtime
+from tests.support.partner_server import partner_server
 
 BODY: dict[str, Any] = copy.deepcopy(CONTRACT_EXAMPLE)
 
@@ -186,18 +191,49 @@ def test_invalid_fields_answer_422_naming_each_field(
     assert field in body_of(response)["errors"]
 
 
+def error_of(response: Any, status: int) -> dict[str, Any]:
+    """The body of an error answer, after checking it has the one shape every error has
+    (shared.web): JSON ``{"code", "status", "message"}`` (422 adds ``errors``: field -> [messages]),
+    never an HTML page or a stack trace."""
+    assert response.status_code == status, response.data
+    assert response.mimetype == "application/json", (response.headers.get("Content-Type"), response.data)
+    text = response.get_data(as_text=True)
+    for leak in ("<html", "<!doctype", "Traceback", 'File "'):
+        assert leak.lower() not in text.lower(), text
+    body = json.loads(text)
+    assert isinstance(body, dict), text
+    assert body["code"] == status, body
+    assert body["status"] == HTTPStatus(status).phrase, body
+    assert isinstance(body["message"], str) and body["message"].strip(), body
+    if status == 422:
+        errors = body["errors"]
+        assert isinstance(errors, dict) and errors, body
+        for field, messages in errors.items():
+            assert isinstance(field, str) and field, body
+            assert isinstance(messages, list) and messages, body
+            assert all(isinstance(m, str) and m.strip() for m in messages), body
+    return body
+
+
 def test_request_errors_answer_json(
     intake: Flask, partner: dict[str, str], token_for: Callable[..., dict[str, str]]
 ) -> None:
     client = intake.test_client()
-    assert client.post("/v1/reports", json=BODY).status_code == 401
-    assert post(client, token_for(role="investigator"), BODY).status_code == 403
+    stranger = client.post("/v1/reports", json=BODY)
+    assert stranger.status_code == 401
+    assert error_of(stranger, 401)["message"] == "missing bearer token"
+    assert stranger.headers["WWW-Authenticate"].startswith("Bearer")
+    staff = post(client, token_for(role="investigator"), BODY)
+    assert staff.status_code == 403
+    assert "partner" in error_of(staff, 403)["message"]
     no_key = client.post("/v1/reports", json=BODY, headers=partner)
     assert no_key.status_code == 422 and "Idempotency-Key" in body_of(no_key)["errors"]
+    assert list(error_of(no_key, 422)["errors"]) == ["Idempotency-Key"]
     text = client.post(
         "/v1/reports", data="x", content_type="text/plain", headers={**partner, "Idempotency-Key": "k"}
     )
     assert text.status_code == 415
+    assert "application/json" in error_of(text, 415)["message"]
     broken = client.post(
         "/v1/reports",
         data="{oops",
@@ -205,6 +241,7 @@ def test_request_errors_answer_json(
         headers={**partner, "Idempotency-Key": "k"},
     )
     assert broken.status_code == 400
+    assert error_of(broken, 400)["message"].startswith("malformed JSON")
     huge_number = client.post(
         "/v1/reports",
         data='{"known_at": ' + "1" * 5000 + "}",
@@ -212,6 +249,28 @@ def test_request_errors_answer_json(
         headers={**partner, "Idempotency-Key": "k"},
     )
     assert huge_number.status_code == 400
+    assert error_of(huge_number, 400)["message"].startswith("malformed JSON")
+    # Invalid fields: one list of messages per dotted field name.
+    invalid = copy.deepcopy(BODY)
+    invalid["election"]["type"] = "PILKADES"
+    invalid["subject"]["nip"] = "198513122010011004"
+    assert set(error_of(post(client, partner, invalid, key="bad"), 422)["errors"]) >= {
+        "election.type",
+        "subject.nip",
+    }
+    # Errors werkzeug raises before any view runs answer in the same shape.
+    too_large = client.post(
+        "/v1/reports",
+        data=b"{" + b" " * (MAX_BODY_BYTES + 1) + b"}",
+        content_type="application/json",
+        headers={**partner, "Idempotency-Key": "k"},
+    )
+    error_of(too_large, 413)
+    error_of(client.get("/v1/no-such-route", headers=partner), 404)
+    wrong_method = client.delete("/v1/reports", headers=partner)
+    error_of(wrong_method, 405)
+    assert "POST" in wrong_method.headers["Allow"]
+    error_of(client.get("/v1/reports/00000000-0000-0000-0000-000000000000", headers=partner), 404)
 
 
 def test_staff_list_cases_with_filters_and_pagination(
@@ -305,21 +364,75 @@ def test_a_supplement_is_refused_when_it_makes_the_report_invalid_or_is_not_ours
 
 
 def test_a_partner_with_a_webhook_is_told_its_report_was_received(
-    intake: Flask, partner: dict[str, str], token_for: Callable[..., dict[str, str]]
+    intake: Flask, partner: dict[str, str], token_for: Callable[..., dict[str, str]], clock: ManualClock
 ) -> None:
     client = intake.test_client()
-    hook = {"url": "http://127.0.0.1:9/hook", "secret": "s" * 24}
-    assert client.put("/v1/webhook", json=hook, headers=partner).status_code == 200
-    first = body_of(post(client, partner, BODY))
     other = token_for(agency="Inspektorat Provinsi Bali", channel="INSPEKTORAT")
-    assert client.put("/v1/webhook", json=hook, headers=other).status_code == 200
-    linked = body_of(post(client, other, {**BODY, "source_ref": "INSP-1"}, key="other-1"))
-    assert linked["status"] == "LINKED"
-    with runtime(intake).engine.connect() as conn:
-        queued = conn.execute(
-            sa.text("SELECT partner, report_id, stage FROM webhook_deliveries ORDER BY id")
-        ).all()
-    assert [(q.partner, str(q.report_id), q.stage) for q in queued] == [
-        ("Bawaslu Kab. Tabanan", first["report_id"], "RECEIVED"),
-        ("Inspektorat Provinsi Bali", linked["report_id"], "RECEIVED"),  # only the new report's partner
+    secrets = {"Bawaslu Kab. Tabanan": "s" * 24, "Inspektorat Provinsi Bali": "i" * 24}
+    paths = {"Bawaslu Kab. Tabanan": "/hooks/bawaslu", "Inspektorat Provinsi Bali": "/hooks/inspektorat?x=1"}
+    with partner_server() as server:
+        hook = {"url": server.url(paths["Bawaslu Kab. Tabanan"]), "secret": secrets["Bawaslu Kab. Tabanan"]}
+        assert client.put("/v1/webhook", json=hook, headers=partner).status_code == 200
+        first = body_of(post(client, partner, BODY))
+        hook = {
+            "url": server.url(paths["Inspektorat Provinsi Bali"]),
+            "secret": secrets["Inspektorat Provinsi Bali"],
+        }
+        assert client.put("/v1/webhook", json=hook, headers=other).status_code == 200
+        linked = body_of(post(client, other, {**BODY, "source_ref": "INSP-1"}, key="other-1"))
+        assert linked["status"] == "LINKED"
+        with runtime(intake).engine.connect() as conn:
+            queued = conn.execute(
+                sa.text("SELECT id, partner, report_id, stage FROM webhook_deliveries ORDER BY id")
+            ).all()
+        assert [(q.partner, str(q.report_id), q.stage) for q in queued] == [
+            ("Bawaslu Kab. Tabanan", first["report_id"], "RECEIVED"),
+            ("Inspektorat Provinsi Bali", linked["report_id"], "RECEIVED"),  # only the new report's partner
+        ]
+        # The real delivery worker sends the queue to the partner's real HTTP server.
+        assert server.received == []
+        assert WebhookWorker(runtime(intake).engine, clock, timeout=5).run_once() == 2
+        received = list(server.received)
+
+    # What each partner's server got: one signed POST about its own report, nothing else.
+    assert len(received) == 2, received
+    received_of = {
+        "Bawaslu Kab. Tabanan": (first, received[0], queued[0].id),
+        "Inspektorat Provinsi Bali": (linked, received[1], queued[1].id),
+    }
+    for name, (report, request, delivery_id) in received_of.items():
+        assert (request.method, request.path) == ("POST", paths[name])
+        assert request.header("Content-Type") == "application/json"
+        assert json.loads(request.body) == {
+            "report_id": report["report_id"],
+            "case_id": report["case_id"],
+            "stage": "RECEIVED",
+            "at": clock.now().isoformat(),
+            "event_id": received_event_id(intake, report),
+        }
+        signature = request.header(SIGNATURE_HEADER)
+        assert signature is not None and signature.startswith("sha256=")
+        assert verify(secrets[name], request.body, signature)
+        assert not verify(secrets[next(n for n in secrets if n != name)], request.body, signature)
+        assert request.header(DELIVERY_HEADER) == str(delivery_id)
+    # Both reports are on one case: the partners learn that case, each of its own report.
+    assert first["case_id"] == linked["case_id"] and first["report_id"] != linked["report_id"]
+    # The partner's own view of its deliveries says the server took it.
+    [mine] = client.get("/v1/webhook/deliveries", headers=partner).get_json()
+    assert (mine["id"], mine["status"], mine["attempts"], mine["last_status_code"]) == (
+        queued[0].id,
+        "DELIVERED",
+        1,
+        200,
+    )
+
+
+def received_event_id(app: Flask, report: dict[str, Any]) -> str:
+    """The id of the ``intake.report_received`` event that recorded ``report``."""
+    [found] = [
+        e["event_id"]
+        for e in events_of(app, report["case_id"])
+        if e["event_type"] == "intake.report_received"
+        and e["payload"].get("report_id") == report["report_id"]
     ]
+    return str(found)

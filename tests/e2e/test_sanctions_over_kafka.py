@@ -77,15 +77,17 @@ def test_a_referral_on_kafka_is_ruled_on_to_closure_and_a_broken_one_is_parked(
     tokens = runtime(sanctions_app).tokens
     partner_token = tokens.create("Bawaslu Kab. Tabanan", "partner", "Bawaslu Kab. Tabanan", "BAWASLU")
     partner = {"Authorization": f"Bearer {partner_token}"}
-    payload = referral("BERAT")
+    posted = intake_app.test_client().post(
+        "/v1/reports", json=CONTRACT_EXAMPLE, headers={**partner, "Idempotency-Key": "e2e-sx-1"}
+    )
+    assert posted.status_code == 201, posted.get_json()
+    created = posted.get_json()
+    case_id, case_number = created["case_id"], created["case_number"]
+    assert created["status"] == "REGISTERED" and case_number.startswith("NTR-2024-")
+    # The referral adjudication would publish for this case carries the number intake gave it.
+    payload = {**referral("BERAT"), "case_number": case_number}
     official_token = tokens.create("kepala.bkpsdm", "official", agency=payload["subject"]["agency"])
     official = {"Authorization": f"Bearer {official_token}"}
-    created = (
-        intake_app.test_client()
-        .post("/v1/reports", json=CONTRACT_EXAMPLE, headers={**partner, "Idempotency-Key": "e2e-sx-1"})
-        .get_json()
-    )
-    case_id = created["case_id"]
     referral_id = publish_referral(system, case_id, payload)
     # A referral failing its schema, for another case, is parked and holds back nothing else.
     broken = referral("BERAT")
@@ -94,7 +96,8 @@ def test_a_referral_on_kafka_is_ruled_on_to_closure_and_a_broken_one_is_parked(
 
     client = sanctions_app.test_client()
     case = wait_for(client, official, case_id)
-    assert (case["state"], case["case_number"]) == ("REFERRED", "NTR-2024-000007")
+    assert (case["state"], case["case_number"]) == ("REFERRED", case_number)
+    assert case["referral"]["case_number"] == case_number
 
     def do(action: str, body: dict[str, Any]) -> dict[str, Any]:
         version = client.get(f"/v1/cases/{case_id}", headers=official).headers["ETag"]
@@ -133,6 +136,11 @@ def test_a_referral_on_kafka_is_ruled_on_to_closure_and_a_broken_one_is_parked(
     ]
     assert published[0]["causation_id"] == referral_id
     assert published[1]["payload"]["inputs"]["referral_event_id"] == referral_id
+    assert published[1]["payload"]["case_number"] == case_number  # the decision names intake's number
+    # Officials find the closed case under intake's number; it is the only case with it.
+    listed = client.get("/v1/cases?state=CLOSED", headers=official).get_json()
+    assert [(c["case_id"], c["case_number"]) for c in listed] == [(case_id, case_number)]
+    assert client.get(f"/v1/cases/{case_id}", headers=official).get_json()["case_number"] == case_number
 
     report = f"/v1/reports/{created['report_id']}"
     deadline = time.monotonic() + 60
@@ -143,6 +151,7 @@ def test_a_referral_on_kafka_is_ruled_on_to_closure_and_a_broken_one_is_parked(
         time.sleep(0.5)
     assert status["stage"] == "CLOSED"
     assert [h["stage"] for h in status["history"]] == ["RECEIVED", "DECIDED", "IN_FORCE", "CLOSED"]
+    assert (status["case_id"], status["case_number"]) == (case_id, case_number)
 
     parked = read_topic(
         system.kafka_bootstrap, dlq_topic(system.topic("adjudication")), until=bool, timeout=60

@@ -3,6 +3,7 @@ and a relay killed with SIGKILL mid-publish that loses nothing when restarted.""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -12,12 +13,13 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 
 from shared.bus import make_producer
 from shared.clock import ManualClock, SystemClock
-from shared.outbox import LOG_HASH_HEADER, POSITION_HEADER, OutboxRelay
+from shared.outbox import LOG_HASH_HEADER, POSITION_HEADER, OutboxRelay, RelayBatch
 from shared.uow import SqlUnitOfWork
 from tests.conftest import KafkaBroker
 from tests.support.events import context, event
@@ -89,9 +91,127 @@ def test_only_one_relay_leads_at_a_time(
         assert leading is not None
 
 
-def test_no_event_is_skipped_while_concurrent_writers_commit_out_of_order(
+def backend_pid(conn: sa.Connection) -> int:
+    return int(conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def last_position(conn: sa.Connection) -> int:
+    """The highest position this connection's transaction can see (its own rows included)."""
+    return int(conn.execute(sa.text("SELECT coalesce(max(position), 0) FROM events")).scalar_one())
+
+
+def wait_until_blocked(engine: sa.Engine, pid: int, by: int, timeout: float = 10) -> tuple[str, str]:
+    """Wait until backend ``pid`` waits on a lock that backend ``by`` holds; return its wait event."""
+    deadline = time.monotonic() + timeout
+    with engine.connect() as conn:
+        while time.monotonic() < deadline:
+            blockers = conn.execute(sa.text("SELECT pg_blocking_pids(:p)"), {"p": pid}).scalar_one()
+            if by in blockers:
+                row = conn.execute(
+                    sa.text("SELECT wait_event_type, wait_event FROM pg_stat_activity WHERE pid = :p"),
+                    {"p": pid},
+                ).one()
+                return str(row.wait_event_type), str(row.wait_event)
+            conn.rollback()
+            time.sleep(0.02)
+    raise AssertionError(f"backend {pid} never waited for backend {by}")
+
+
+def test_a_writer_that_appended_holds_the_log_so_a_later_position_never_commits_first(
     engine: sa.Engine, kafka: KafkaBroker, new_topic: Callable[[], str]
 ) -> None:
+    """The relay publishes "everything past its cursor", which would skip an event whose
+    lower position committed after a higher one. The service-log lock (shared.eventstore)
+    makes that order impossible: positions are taken under a transaction-scoped advisory lock
+    held until commit, so a second writer cannot even take a position while the first is
+    uncommitted. Here the second writer begins its transaction first, the first appends and
+    then sits on its commit (the gap); the second's append waits for that lock, the relay sees
+    nothing past its cursor during the gap, and every position is published once, in order."""
+    topic = new_topic()
+    relay = relay_for(engine, kafka, topic)
+    append_cases(engine, SystemClock(), cases=1, per_case=1)  # position 1, committed
+    assert relay.publish_pending() == RelayBatch(1, 1)
+
+    began, go, appended, may_commit = (threading.Event() for _ in range(4))
+    late: dict[str, Any] = {}
+    committed: list[str] = []
+
+    def late_writer() -> None:
+        try:
+            with SqlUnitOfWork(engine, SystemClock()) as uow:
+                late["pid"] = backend_pid(uow.connection)
+                assert uow.events.load("late") == []  # its transaction began before the early append
+                began.set()
+                assert go.wait(10)
+                [late["envelope"]] = uow.events.append(
+                    "late", [event()], expected_version=0, context=context()
+                )
+                late["position"] = last_position(uow.connection)
+                appended.set()
+                assert may_commit.wait(10)
+                uow.commit()
+                committed.append("late")
+        except BaseException as exc:  # surfaced by the main thread
+            late["error"] = exc
+            appended.set()
+
+    thread = threading.Thread(target=late_writer)
+    thread.start()
+    try:
+        assert began.wait(10)
+        with SqlUnitOfWork(engine, SystemClock()) as early:
+            [early_envelope] = early.events.append("early", [event()], expected_version=0, context=context())
+            early_position = last_position(early.connection)
+            assert early_position == 2
+            go.set()
+            # The late writer's append queues behind the early writer's service-log lock ...
+            assert wait_until_blocked(engine, late["pid"], by=backend_pid(early.connection)) == (
+                "Lock",
+                "advisory",
+            )
+            # ... for as long as the early writer has not committed: the gap.
+            time.sleep(0.3)
+            assert not appended.is_set(), "a second writer took a position while the first was uncommitted"
+            assert relay.publish_pending() == RelayBatch(0, 1)  # nothing visible past the cursor
+            assert cursor(engine) == 1
+            early.commit()
+            committed.append("early")
+        assert appended.wait(10)
+        assert "error" not in late, late.get("error")
+        assert late["position"] == early_position + 1
+        # The late writer holds the lock now: the relay publishes the early event and stops there.
+        assert relay.publish_pending() == RelayBatch(1, 2)
+        may_commit.set()
+        thread.join(10)
+    finally:
+        go.set()
+        may_commit.set()
+        thread.join(10)
+    assert "error" not in late, late.get("error")
+    assert committed == ["early", "late"]  # commit order is position order
+    assert relay.publish_pending() == RelayBatch(1, 3)
+    assert relay.publish_pending() == RelayBatch(0, 3)
+
+    records = read_topic(kafka.bootstrap, topic, until=at_least(3))
+    by_position = {int(dict(r.headers)[POSITION_HEADER]): json.loads(r.value) for r in records}
+    assert len(records) == 3 and sorted(by_position) == [1, 2, 3]  # each once, none skipped
+    assert by_position[2]["event_id"] == early_envelope.event_id
+    assert by_position[3]["event_id"] == late["envelope"].event_id
+    with engine.connect() as conn:
+        chain = conn.execute(
+            sa.text("SELECT position, log_prev_hash, log_hash FROM events ORDER BY position")
+        ).all()
+    assert [c.position for c in chain] == [1, 2, 3]
+    assert all(later.log_prev_hash == earlier.log_hash for earlier, later in itertools.pairwise(chain))
+
+
+def test_no_event_is_skipped_while_concurrent_writers_queue_for_the_service_log(
+    engine: sa.Engine, kafka: KafkaBroker, new_topic: Callable[[], str]
+) -> None:
+    """Four writers append at once while the relay runs; each holds the service-log lock from
+    its append to its commit for a varying time, so the others queue behind it (positions
+    commit in order by design: the test above shows the queueing) and the relay, polling
+    throughout, publishes every position."""
     topic = new_topic()
     relay = relay_for(engine, kafka, topic, batch_size=20)
     stop = threading.Event()
@@ -102,7 +222,7 @@ def test_no_event_is_skipped_while_concurrent_writers_commit_out_of_order(
         for version in range(50):
             with SqlUnitOfWork(engine, SystemClock()) as uow:
                 uow.events.append(f"w{n}", [event(v=version)], expected_version=version, context=context())
-                time.sleep(0.001 * (n % 3))  # commits land in varying order
+                time.sleep(0.001 * (n % 3))  # holding the service-log lock: the other writers wait
                 uow.commit()
 
     writers = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
@@ -115,6 +235,14 @@ def test_no_event_is_skipped_while_concurrent_writers_commit_out_of_order(
     relay_thread.join(10)
     positions = {int(dict(r.headers)[POSITION_HEADER]) for r in records}
     assert positions == set(range(1, 201))
+    with engine.connect() as conn:
+        stored = {
+            int(r.position): str(r.event_id)
+            for r in conn.execute(sa.text("SELECT position, event_id FROM events"))
+        }
+    published = {int(dict(r.headers)[POSITION_HEADER]): json.loads(r.value)["event_id"] for r in records}
+    assert published == stored  # each position carries the event stored there
+    assert cursor(engine) == 200
 
 
 def test_a_relay_killed_mid_publish_resends_from_its_cursor_and_loses_nothing(
