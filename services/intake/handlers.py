@@ -73,10 +73,11 @@ def submit_report(
         replayed = _claim_key(uow.connection, cmd, received_at)
         if replayed is not None:
             return replayed
-        candidates = _gather(uow.connection, cmd)
+        facts = LinkFacts.of(cmd.report, cmd.partner)
+        candidates = _gather(uow.connection, facts)
         report_id = str(uuid.uuid4())
         assessment = assess(cmd.report, rules.in_force(cmd.report.known_at), calendar)
-        link = decide_link(LinkFacts.of(cmd.report, cmd.partner), candidates)
+        link = decide_link(facts, candidates)
         receipt = receive(
             cmd.report,
             report_id=report_id,
@@ -107,10 +108,9 @@ def _claim_key(conn: sa.Connection, cmd: SubmitReport, received_at: datetime) ->
     return Submitted(response, replayed=True)
 
 
-def _gather(conn: sa.Connection, cmd: SubmitReport) -> list[ExistingCase]:
+def _gather(conn: sa.Connection, facts: LinkFacts) -> list[ExistingCase]:
     """The cases the report could join, with the person locked so that two reports about
     one person at once cannot both open a case."""
-    facts = LinkFacts.of(cmd.report, cmd.partner)
     if facts.person is not None:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": str(facts.person)})
     return records.candidate_cases(conn, facts)

@@ -42,6 +42,7 @@ def register_case_events(
     one ``may_see`` hides from the caller (a hidden case is not admitted to exist)."""
 
     @blp.route("/<string:case_id>/events", endpoint="case_events")
+    @blp.doc(summary=f"The {service} service's events of the case, in order, as stored, with their hashes")
     @require_role(*roles)
     @blp.response(200, CaseEventSchema(many=True))
     @blp.alt_response(404, description="No such case (among those you may see)")
@@ -55,7 +56,3 @@ def register_case_events(
         return [
             {"position": r.position, "log_hash": r.log_hash, "envelope": json.loads(r.envelope)} for r in rows
         ]
-
-    case_events.__doc__ = (
-        f"{service.capitalize()}'s events of the case, in order, as stored: each with its hashes."
-    )

@@ -176,3 +176,7 @@ def test_the_openapi_document_shows_every_command_with_if_match_and_its_refusals
         assert any(p["name"] == "If-Match" and p["required"] for p in post["parameters"]), action
     assert "lighter" in paths["/v1/cases/{case_id}/decision"]["post"]["description"]
     assert {"get"} <= set(paths["/v1/cases"]) and "/v1/cases/{case_id}/events" in paths
+    # The shared events view documents itself in each service's OpenAPI.
+    assert paths["/v1/cases/{case_id}/events"]["get"]["summary"].startswith(
+        "The sanctions service's events of the case"
+    )
