@@ -6,6 +6,7 @@ netra pg start | stop               (the embedded PostgreSQL of `make run`)
 netra kafka start | stop | topics   (the local broker, and topic creation)
 netra relay intake | consumer intake
 netra inbox parked intake | inbox release intake ID --by NAME --reason TEXT
+netra deadlines set-aside adjudication | deadlines retry adjudication ID
 netra audit verify | replay | history CASE | export CASE --out F | verify-bundle F
 netra demo load [--url URL]         (the five sample cases of docs/law.md §7, over HTTP)
 netra run                           (what `make run` calls)
@@ -28,6 +29,8 @@ from shared.config import REPO_ROOT, SERVICES, Settings
 from shared.processes import ServiceWiring
 
 SERVICE = click.Choice(SERVICES)
+# The services that keep legal deadlines (see netra.supervisor).
+DEADLINE_KEEPER = click.Choice(("adjudication", "sanctions"))
 KAFKA_SH = REPO_ROOT / "deploy" / "kafka" / "kafka.sh"
 
 
@@ -246,6 +249,67 @@ def inbox_release(service: str, parked_id: int, by: str, reason: str) -> None:
     except (LookupError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(json.dumps({"released": parked_id, "waiting_records": outcome}))
+
+
+@main.group()
+def deadlines() -> None:
+    """Lapsed deadlines the scheduler set aside because recording them failed."""
+
+
+@deadlines.command("set-aside")
+@click.argument("service", type=DEADLINE_KEEPER)
+def deadlines_set_aside(service: str) -> None:
+    """List pending deadlines set aside, with the reason and the error id to find in the
+    scheduler's log, one JSON object per line."""
+    import sqlalchemy as sa
+
+    from shared.db import create_engine
+    from shared.schema import deadlines, deadlines_set_aside
+
+    engine = create_engine(settings().database_url(service), pool_size=1)
+    d, a = deadlines.c, deadlines_set_aside.c
+    query = (
+        sa.select(
+            d.deadline_id,
+            d.stream_id.label("case_id"),
+            d.kind,
+            d.due_on,
+            a.attempts,
+            a.reason,
+            a.error_id,
+            a.first_failed_at,
+            a.last_failed_at,
+            a.retry_after,
+        )
+        .join_from(deadlines, deadlines_set_aside)
+        .where(d.status == "PENDING")
+        .order_by(d.due_on)
+    )
+    with engine.connect() as conn:
+        for row in conn.execute(query):
+            click.echo(json.dumps(row._asdict(), default=str))
+
+
+@deadlines.command("retry")
+@click.argument("service", type=DEADLINE_KEEPER)
+@click.argument("deadline_id", type=click.UUID)
+def deadlines_retry(service: str, deadline_id: Any) -> None:
+    """Have the scheduler try a set-aside deadline on its next pass (e.g. after a fix)."""
+    import sqlalchemy as sa
+
+    from shared.db import create_engine
+    from shared.schema import deadlines_set_aside
+
+    engine = create_engine(settings().database_url(service), pool_size=1)
+    with engine.begin() as conn:
+        moved = conn.execute(
+            deadlines_set_aside.update()
+            .where(deadlines_set_aside.c.deadline_id == deadline_id)
+            .values(retry_after=sa.func.now())
+        ).rowcount
+    if not moved:
+        raise click.ClickException(f"deadline {deadline_id} is not set aside in {service}")
+    click.echo(json.dumps({"retry": str(deadline_id)}))
 
 
 # --- audit ----------------------------------------------------------------------------------

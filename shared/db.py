@@ -7,7 +7,11 @@ migrations to head. Services call it on start, so a fresh machine needs no manua
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import psycopg
 import sqlalchemy as sa
@@ -16,13 +20,79 @@ from alembic.config import Config
 from sqlalchemy.engine import make_url
 
 from shared.config import REPO_ROOT, Settings
+from shared.eventstore import ConcurrencyError
+
+log = logging.getLogger(__name__)
 
 
-def create_engine(url: str, *, pool_size: int = 5, pre_ping: bool = True) -> sa.Engine:
-    """An engine; with ``pre_ping`` a connection is tested before use, so a restarted
-    PostgreSQL costs a request nothing. The relay and the consumer turn it off: they retry
-    a failed record or batch anyway, and the ping is a round trip on every one."""
-    return sa.create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=pre_ping)
+# The isolation every transaction runs at. netra_append (shared.schema) reads the heads of the
+# case and of the service log after taking the service-log lock, and must see what the
+# previous holder committed: only READ COMMITTED takes a new snapshot per statement. Set on
+# every engine, so a server or role whose default is REPEATABLE READ changes nothing here.
+ISOLATION_LEVEL = "READ COMMITTED"
+
+# Lock contention, not a broken database: deadlock_detected, serialization_failure and
+# lock_not_available. The transaction was rolled back whole, so running it again is safe.
+CONTENTION_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+CONTENTION_ATTEMPTS = 3
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def create_engine(url: str | sa.URL, *, pool_size: int = 5, pre_ping: bool = True, pooled: bool = True) -> sa.Engine:
+    """An engine at READ COMMITTED; with ``pre_ping`` a connection is tested before use, so a
+    restarted PostgreSQL costs a request nothing. The relay and the consumer turn it off:
+    they retry a failed record or batch anyway, and the ping is a round trip on every one.
+    ``pooled=False`` gives every connection its own session (what a session lock needs).
+
+    ``hide_parameters``: a failed statement's error (and so a log line) never shows the
+    values it carried, which may be personal data or a webhook secret.
+    """
+    pool: dict[str, object] = (
+        {"pool_size": pool_size, "max_overflow": 10} if pooled else {"poolclass": sa.pool.NullPool}
+    )
+    return sa.create_engine(
+        url, pool_pre_ping=pre_ping, isolation_level=ISOLATION_LEVEL, hide_parameters=True, **pool
+    )
+
+
+def is_contention(error: BaseException) -> bool:
+    """Whether ``error`` is a deadlock, serialization failure or lock timeout (worth a retry)."""
+    orig = getattr(error, "orig", error)
+    return getattr(orig, "sqlstate", None) in CONTENTION_SQLSTATES
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means the database cannot be reached (try later), not that the
+    work itself failed: no record or deadline is set aside for it."""
+    return isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError) and not is_contention(error)
+
+
+def lost_race(error: BaseException) -> bool:
+    """Whether the work lost a race with another writer and may simply be done again: the
+    case moved on between load and append, or lock contention rolled the transaction back."""
+    return isinstance(error, ConcurrencyError) or is_contention(error)
+
+
+def retry_on_contention(fn: Callable[P, T]) -> Callable[P, T]:
+    """Run ``fn`` again (up to CONTENTION_ATTEMPTS in all) when its transaction lost to lock
+    contention. Locks are taken in one order (docs/architecture.md §2), so this is a safety
+    net; if contention persists the last error is raised (answered 409 over HTTP)."""
+
+    @wraps(fn)
+    def retrying(*args: P.args, **kwargs: P.kwargs) -> T:
+        attempt = 1
+        while True:
+            try:
+                return fn(*args, **kwargs)
+            except sa.exc.DBAPIError as error:
+                if not is_contention(error) or attempt >= CONTENTION_ATTEMPTS:
+                    raise
+                log.warning("lock contention (%s), retrying", type(error.orig).__name__)
+                attempt += 1
+
+    return retrying
 
 
 def ensure_database(url: str) -> None:

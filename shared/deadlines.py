@@ -3,11 +3,16 @@
 A deadline is a row in ``deadlines``, written by ``uow.schedule`` in the same transaction as
 the event that started its clock (docs/architecture.md §3). The event that meets it resolves it
 (``uow.resolve_deadlines``) in its own transaction. What is left PENDING after its last day
-has lapsed: the scheduler locks each such row with ``FOR UPDATE SKIP LOCKED``, asks the
-service what the lapse means (``MissedHandler``: usually a ``<service>.deadline_missed``
-event in the case stream, sometimes an escalation too) and marks the row MISSED in that same
-transaction. Two schedulers can run side by side: a row is taken by one of them, and once
-its transaction commits the row is no longer PENDING, so the lapse is recorded once.
+has lapsed: the scheduler takes the service-log lock (the first lock of every writer, so a
+command meeting the deadline at that moment cannot deadlock with it), locks the row with
+``FOR UPDATE SKIP LOCKED``, asks the service what the lapse means (``MissedHandler``:
+usually a ``<service>.deadline_missed`` event in the case stream, sometimes an escalation
+too) and marks the row MISSED in that same transaction. Two schedulers can run side by
+side: once a transaction commits the row is no longer PENDING, so the lapse is recorded once.
+
+A deadline whose handler fails (a bug, a refusal, a rule the data cannot satisfy) is set
+aside in ``deadlines_set_aside`` with the reason and the id of the logged traceback, and
+tried again later with backoff; the deadlines behind it go on (``netra deadlines``).
 
 A deadline's last day is a date in the law's own terms. It lapses at the end of that day in
 Western Indonesian Time (WIB): the westernmost of Indonesia's zones, so the day is over
@@ -19,24 +24,31 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from shared.clock import Clock
-from shared.eventstore import ConcurrencyError
+from shared.db import is_unavailable, lost_race
 from shared.legaltime import legal_date
 from shared.outcome import DueDeadline
 from shared.schema import deadlines as deadlines_table
+from shared.schema import deadlines_set_aside as set_aside
 from shared.uow import SqlUnitOfWork
 from shared.workdays import DayCount
 
 log = logging.getLogger(__name__)
 
-# Lost races in one pass before giving up until the next one: each needs a concurrent append
-# to the same case, so reaching this means something is appending in a loop.
-MAX_CONFLICTS = 100
+# Lost races for one deadline in one pass before it is set aside: the scheduler takes the
+# service-log lock before the row, so a race needs a writer outside that order.
+MAX_CONFLICTS = 5
+# A deadline whose handler fails is tried again after a minute, then at doubling intervals
+# up to a day: a fix (new rule data, a corrected bug) is picked up without anyone's help.
+RETRY_FIRST_S = 60
+RETRY_MAX_S = 24 * 3600
 
 
 # What a lapse means for the service: append its events (and project them) in ``uow``; return
@@ -50,6 +62,19 @@ def last_open_day(clock: Clock) -> date:
     return legal_date(clock.now())
 
 
+class LapseFailed(Exception):
+    """Recording the lapse of ``due`` failed with ``error``; nothing of it was written."""
+
+    def __init__(self, due: DueDeadline, error: Exception) -> None:
+        super().__init__(f"{due.kind} of case {due.stream_id}: {type(error).__name__}: {error}")
+        self.due, self.error = due, error
+
+
+def retry_delay_s(attempts: int) -> int:
+    """How long a deadline set aside ``attempts`` times waits before it is tried again."""
+    return int(min(RETRY_FIRST_S * 2 ** (attempts - 1), RETRY_MAX_S))
+
+
 class DeadlineScheduler:
     """Records lapsed deadlines for one service's database."""
 
@@ -60,21 +85,25 @@ class DeadlineScheduler:
         self.service = service
 
     def run_once(self) -> int:
-        """Record every deadline that has lapsed by now; return how many were recorded."""
-        recorded, conflicts = 0, 0
+        """Record every deadline that has lapsed by now; return how many were recorded.
+
+        A deadline whose lapse cannot be recorded is set aside with its reason (see
+        ``set_aside``) and the ones behind it go on; only an unreachable database stops
+        the pass (OperationalError), to be tried again on the next one."""
+        recorded, conflicts = 0, Counter[str]()
         while True:
             try:
-                if not self._record_next(last_open_day(self._clock)):
+                if self._record_next(last_open_day(self._clock)) is None:
                     return recorded
-            except ConcurrencyError:
-                # Another writer (a command, the consumer, the other scheduler taking a second
-                # deadline of the same case) appended to the case first: its row was released
-                # by the rollback, so take it again against the new head.
-                conflicts += 1
-                if conflicts > MAX_CONFLICTS:
-                    raise
-                continue
-            recorded += 1
+                recorded += 1
+            except LapseFailed as failed:
+                key = failed.due.deadline_id
+                if lost_race(failed.error) and conflicts[key] < MAX_CONFLICTS:
+                    # Another writer appended to the case first; the rollback released the
+                    # row, so take it again against the new head.
+                    conflicts[key] += 1
+                    continue
+                self._set_aside(failed)
 
     def run(self, stop: threading.Event, interval_s: float = 30.0) -> None:
         """Check for lapsed deadlines every ``interval_s`` seconds until ``stop`` is set."""
@@ -87,21 +116,21 @@ class DeadlineScheduler:
                 log.warning("database unavailable, retrying: %s", error.orig)
             stop.wait(interval_s)
 
-    def _record_next(self, today: date) -> bool:
+    def _record_next(self, today: date) -> DueDeadline | None:
         with SqlUnitOfWork(self._engine, self._clock) as uow:
-            due = _lock_next_lapsed(uow.connection, today)
+            # The lock order of every writer: the service log first, then the deadline row.
+            uow.lock_service_log()
+            due = _lock_next_lapsed(uow.connection, today, self._clock.now())
             if due is None:
-                return False
-            event_id = self._on_missed(due, uow)
-            uow.connection.execute(
-                deadlines_table.update()
-                .where(deadlines_table.c.deadline_id == uuid.UUID(due.deadline_id))
-                .values(
-                    status="MISSED" if event_id else "CANCELLED",
-                    resolved_by=uuid.UUID(event_id) if event_id else None,
-                )
-            )
-            uow.commit()
+                return None
+            try:
+                event_id = self._on_missed(due, uow)
+                _close(uow.connection, due, event_id)
+                uow.commit()
+            except Exception as error:
+                if is_unavailable(error):
+                    raise
+                raise LapseFailed(due, error) from error
         log.info(
             "deadline lapsed",
             extra={
@@ -111,14 +140,65 @@ class DeadlineScheduler:
                 "event_id": event_id,
             },
         )
-        return True
+        return due
+
+    def _set_aside(self, failed: LapseFailed) -> None:
+        """Keep the failing deadline out of the way until its retry time, with the reason."""
+        key, error_id, now = uuid.UUID(failed.due.deadline_id), uuid.uuid4().hex[:12], self._clock.now()
+        a = set_aside.c
+        with self._engine.begin() as conn:
+            before = conn.execute(sa.select(a.attempts).where(a.deadline_id == key).with_for_update())
+            attempts = (before.scalar() or 0) + 1
+            values = {
+                "attempts": attempts,
+                "reason": str(failed)[:2000],
+                "error_id": error_id,
+                "last_failed_at": now,
+                "retry_after": now + timedelta(seconds=retry_delay_s(attempts)),
+            }
+            conn.execute(
+                pg_insert(set_aside)
+                .values(deadline_id=key, first_failed_at=now, **values)
+                .on_conflict_do_update(index_elements=[a.deadline_id], set_=values)
+            )
+        log.error(
+            "deadline set aside: its lapse could not be recorded (error %s)",
+            error_id,
+            exc_info=failed.error,
+            extra={
+                "service": self.service,
+                "case_id": failed.due.stream_id,
+                "kind": failed.due.kind,
+                "deadline_id": failed.due.deadline_id,
+                "attempts": attempts,
+                "error_id": error_id,
+            },
+        )
 
 
-def _lock_next_lapsed(conn: sa.Connection, today: date) -> DueDeadline | None:
+def _close(conn: sa.Connection, due: DueDeadline, event_id: str | None) -> None:
+    """Mark the deadline MISSED (or CANCELLED when the case no longer cares) and forget any
+    earlier failure of it."""
+    key = uuid.UUID(due.deadline_id)
+    conn.execute(
+        deadlines_table.update()
+        .where(deadlines_table.c.deadline_id == key)
+        .values(
+            status="MISSED" if event_id else "CANCELLED",
+            resolved_by=uuid.UUID(event_id) if event_id else None,
+        )
+    )
+    conn.execute(set_aside.delete().where(set_aside.c.deadline_id == key))
+
+
+def _lock_next_lapsed(conn: sa.Connection, today: date, now: datetime) -> DueDeadline | None:
     d = deadlines_table.c
+    waiting = sa.select(set_aside.c.deadline_id).where(
+        set_aside.c.deadline_id == d.deadline_id, set_aside.c.retry_after > now
+    )
     row = conn.execute(
         sa.select(deadlines_table)
-        .where(d.status == "PENDING", d.due_on < today)
+        .where(d.status == "PENDING", d.due_on < today, ~waiting.exists())
         .order_by(d.due_on, d.deadline_id)
         .limit(1)
         .with_for_update(skip_locked=True)

@@ -4,17 +4,24 @@ For each record, in partition order:
   1. If the record's case has a parked (quarantined) record, hold this one back (durably,
      in ``inbox_held``) until a person resolves the quarantine; other cases go on.
   2. If it cannot be parsed, its hash does not match, or the handler rejects its payload
-     (``PoisonRecord``), park it on ``<topic>.dlq`` with the reason and quarantine its case.
+     (``PoisonRecord``) or fails in any other way (a refusal, a bug: logged with its
+     traceback under an error id the reason names), park it on ``<topic>.dlq`` with the
+     reason and quarantine its case. A lost race (``ConcurrencyError``, a deadlock) is
+     tried again on the case's new head first.
   3. If the inbox already has its event id, it is a duplicate: nothing changes.
   4. Otherwise run the handler, write the inbox row and commit, all in one transaction.
 Kafka offsets are committed only after the database commit; a crash in between re-reads
-the record and step 3 makes the second delivery a no-op.
+the record and step 3 makes the second delivery a no-op. Records are handled a partition's
+batch per transaction; a batch that fails is undone and handled record by record, so one
+bad record never holds back the other cases of its partition. Only an unreachable database
+or Kafka stops a partition, until it answers again.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,6 +35,7 @@ from sqlalchemy.exc import DBAPIError
 
 from shared.bus import dlq_topic
 from shared.clock import Clock
+from shared.db import is_unavailable, lost_race
 from shared.envelope import Actor, Context, Envelope, EnvelopeError, NewEvent
 from shared.schema import held, quarantine
 from shared.uow import InboxEntry, SqlUnitOfWork
@@ -35,6 +43,10 @@ from shared.uow import InboxEntry, SqlUnitOfWork
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Envelope, SqlUnitOfWork], None]
+
+# Tries of a record that keeps losing races before it is parked: each loss needs another
+# writer appending to the same case in that instant, so this many means something is wrong.
+MAX_RACE_ATTEMPTS = 5
 
 
 class PoisonRecord(Exception):
@@ -115,7 +127,8 @@ class InboxConsumer:
         log.info("consumer stopped", extra={"consumer": self.name})
 
     def _handle_partition(self, messages: list[Any]) -> int | None:
-        """Handle one partition's records in order; return the last offset handled."""
+        """Handle one partition's records in order; return the last offset handled, or None
+        when the database or Kafka is unreachable (the records are read again)."""
         try:
             self.handle_batch([Record.of(m) for m in messages])
             return int(messages[-1].offset)
@@ -131,30 +144,61 @@ class InboxConsumer:
     def handle_batch(self, records: list[Record]) -> list[str]:
         """Handle records in order in one transaction: each record's effects and inbox row
         still commit together, with one commit for the batch instead of one per record.
-        A batch that needs a record parked is undone and handled record by record."""
+        A batch that fails for any reason but an unreachable database or Kafka is undone and
+        handled record by record, so only the record at fault is retried or parked."""
         try:
             with SqlUnitOfWork(self._engine, self._clock) as uow:
                 outcomes = [self._apply(uow, record, None) for record in records]
                 uow.commit()
-        except _MustPark:
+        except Exception as error:
+            if _unavailable(error):
+                raise
             return [self.handle(record) for record in records]
         return outcomes
 
     def handle(self, record: Record, *, releasing: int | None = None) -> str:
         """Handle one record; return what happened: handled, duplicate, held or parked.
-        ``releasing`` names the quarantine being released, which does not hold it back."""
-        try:
-            with SqlUnitOfWork(self._engine, self._clock) as uow:
-                outcome = self._apply(uow, record, releasing)
-                uow.commit()
-        except _MustPark as park:
-            return self._park(record, park.stream_key, park.reason)
-        return outcome
+        ``releasing`` names the quarantine being released, which does not hold it back.
+
+        A lost race (a command appended to the case between the handler's load and its
+        append, or lock contention) is tried again on the new head; anything else the
+        handler raises parks the record with the reason, as a poison record is parked.
+        Only an unreachable database or Kafka is raised, for the caller to try later."""
+        attempt = 1
+        while True:
+            try:
+                with SqlUnitOfWork(self._engine, self._clock) as uow:
+                    outcome = self._apply(uow, record, releasing)
+                    uow.commit()
+                return outcome
+            except _MustPark as park:
+                return self._park(record, park.stream_key, park.reason)
+            except Exception as error:
+                if _unavailable(error):
+                    raise
+                if lost_race(error) and attempt < MAX_RACE_ATTEMPTS:
+                    attempt += 1
+                    continue
+                return self._park(record, _stream_key(record), self._failure(record, error))
+
+    def _failure(self, record: Record, error: Exception) -> str:
+        """Log the handler's failure with its traceback under a fresh id; the parking reason."""
+        error_id = uuid.uuid4().hex[:12]
+        envelope, _ = _parse(record)
+        event_type = envelope.event_type if envelope else "?"
+        log.error(
+            "handler failed on %s (error %s)",
+            event_type,
+            error_id,
+            exc_info=error,
+            extra={"consumer": self.name, "case_id": _stream_key(record), "error_id": error_id},
+        )
+        return f"{type(error).__name__} in the handler of {event_type} (error {error_id}): {error}"[:2000]
 
     def _apply(self, uow: SqlUnitOfWork, record: Record, releasing: int | None) -> str:
         """One record's effects inside ``uow``; raises _MustPark instead of parking."""
         envelope, reason = _parse(record)
-        stream_key = envelope.stream_id if envelope else _key(record)
+        stream_key = _stream_key(record, envelope)
         entry = (
             InboxEntry(
                 self.name,
@@ -283,6 +327,9 @@ class InboxConsumer:
 
     def _begin_release(self, quarantine_id: int, actor: Actor, resolution: str) -> str:
         with SqlUnitOfWork(self._engine, self._clock) as uow:
+            # The service log before the quarantine row: a consumer batch holding the log
+            # lock checks that row FOR SHARE (uow.claim).
+            uow.lock_service_log()
             row = uow.connection.execute(
                 sa.select(quarantine).where(quarantine.c.id == quarantine_id).with_for_update()
             ).first()
@@ -328,6 +375,17 @@ def _release_event(service: str, row: sa.Row, resolution: str, clock: Clock) -> 
         },
         occurred_at=clock.now(),
     )
+
+
+def _stream_key(record: Record, envelope: Envelope | None = None) -> str:
+    """The case a record belongs to: its envelope's stream, or failing that its Kafka key."""
+    envelope = envelope or _parse(record)[0]
+    return envelope.stream_id if envelope else _key(record)
+
+
+def _unavailable(error: Exception) -> bool:
+    """The database or Kafka is unreachable: no record's fault, so none is parked for it."""
+    return isinstance(error, KafkaError) or is_unavailable(error)
 
 
 def _key(record: Record) -> str:

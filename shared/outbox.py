@@ -28,6 +28,7 @@ from kafka.errors import KafkaError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
 
+from shared.db import create_engine
 from shared.schema import events, outbox
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.idle_seconds = idle_seconds
         self.lock_key = zlib.crc32(f"netra-relay:{name}".encode())
-        self._leader_engine = sa.create_engine(engine.url, poolclass=sa.pool.NullPool)
+        self._leader_engine = create_engine(engine.url, pooled=False, pre_ping=False)
 
     def run(self, stop: threading.Event) -> None:
         """Publish until ``stop`` is set, taking over leadership whenever it is free."""
@@ -122,9 +123,11 @@ class OutboxRelay:
             if not rows:
                 return RelayBatch(0, cursor)
             self._send_all(rows)
+            # Never backwards: leadership is re-checked only every few seconds, so a relay
+            # that lost it may still finish a batch another relay has already passed.
             conn.execute(
                 outbox.update()
-                .where(outbox.c.relay == self.name)
+                .where(outbox.c.relay == self.name, outbox.c.published_position < rows[-1].position)
                 .values(published_position=rows[-1].position, updated_at=sa.func.now())
             )
             conn.commit()

@@ -109,6 +109,39 @@ deadlines = sa.Table(
     sa.Index("deadlines_pending_due", "due_on", postgresql_where=sa.text("status = 'PENDING'")),
 )
 
+# A lapsed deadline the scheduler could not record (its handler raised): set aside with the
+# reason so the deadlines behind it go on, and tried again after ``retry_after`` (backoff).
+deadlines_set_aside = sa.Table(
+    "deadlines_set_aside",
+    metadata,
+    sa.Column("deadline_id", sa.Uuid, sa.ForeignKey("deadlines.deadline_id"), primary_key=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    # The id logged with the traceback, so a person can find the whole story in the log.
+    sa.Column("error_id", sa.Text, nullable=False),
+    sa.Column("first_failed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_failed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("retry_after", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Each background process (relay, consumer, scheduler, webhooks) beats here every few
+# seconds, so /readyz and `netra` can say which of a service's processes is down.
+heartbeats = sa.Table(
+    "process_heartbeats",
+    metadata,
+    sa.Column("process", sa.Text, primary_key=True),
+    sa.Column("instance", sa.Text, primary_key=True),  # host:pid
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("beat_at", sa.DateTime(timezone=True), nullable=False),
+    # What the process reports about itself, e.g. the consumer's lag per partition.
+    sa.Column("detail", sa.JSON, nullable=False, server_default="{}"),
+)
+
+# What each migration creates: a later table must not appear in an earlier migration, or a
+# database migrated step by step would differ from a fresh one.
+FIRST_CORE_TABLES = (events, outbox, inbox, quarantine, held, deadlines)
+SUPERVISION_TABLES = (deadlines_set_aside, heartbeats)
+
 # Events are facts: a correction is a new event. The trigger turns an accidental UPDATE or
 # DELETE into an error; a superuser who disables it is what `netra audit verify` catches.
 APPEND_ONLY_DDL = (
@@ -141,6 +174,12 @@ DECLARE
   link text;
   r jsonb;
 BEGIN
+  -- The heads read below must be what the lock's previous holder committed: a snapshot taken
+  -- before the lock (REPEATABLE READ, SERIALIZABLE) would chain to a stale head.
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'netra_append needs READ COMMITTED, not %', current_setting('transaction_isolation')
+      USING ERRCODE = 'NT500';
+  END IF;
   PERFORM pg_advisory_xact_lock(p_lock);
   SELECT e.stream_version, e.hash INTO head_version, head_hash
     FROM events e WHERE e.stream_id = p_stream ORDER BY e.stream_version DESC LIMIT 1;
@@ -169,8 +208,7 @@ END $$ LANGUAGE plpgsql
 
 def create_core_tables(op: Any) -> None:
     """Create the shared tables inside an Alembic migration (``op`` is ``alembic.op``)."""
-    bind = op.get_bind()
-    metadata.create_all(bind)
+    metadata.create_all(op.get_bind(), tables=FIRST_CORE_TABLES)
     for statement in (*APPEND_ONLY_DDL, APPEND_DDL):
         op.execute(statement)
 
@@ -180,4 +218,16 @@ def drop_core_tables(op: Any) -> None:
     op.execute("DROP TRIGGER IF EXISTS events_append_only ON events")
     op.execute("DROP FUNCTION IF EXISTS netra_events_append_only()")
     op.execute("DROP FUNCTION IF EXISTS netra_append(bigint, text, integer, text, jsonb)")
-    metadata.drop_all(op.get_bind())
+    metadata.drop_all(op.get_bind(), tables=FIRST_CORE_TABLES)
+
+
+def create_supervision_tables(op: Any) -> None:
+    """The second core migration: set-aside deadlines, process heartbeats, and netra_append
+    refusing any isolation but READ COMMITTED."""
+    metadata.create_all(op.get_bind(), tables=SUPERVISION_TABLES)
+    op.execute(APPEND_DDL)
+
+
+def drop_supervision_tables(op: Any) -> None:
+    """Reverse of ``create_supervision_tables``."""
+    metadata.drop_all(op.get_bind(), tables=SUPERVISION_TABLES)

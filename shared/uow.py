@@ -21,7 +21,7 @@ from typing import Protocol
 import sqlalchemy as sa
 
 from shared.clock import Clock
-from shared.eventstore import EventStore, InMemoryEventStore, SqlEventStore
+from shared.eventstore import SERVICE_LOG_LOCK, EventStore, InMemoryEventStore, SqlEventStore
 from shared.schema import deadlines as deadlines_table
 from shared.workdays import DayCount
 
@@ -138,6 +138,16 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         self._tx.commit()
+
+    def lock_service_log(self) -> None:
+        """Take the service-log lock now, before any row lock, as an append would later.
+
+        Every writer takes its locks in one order: the service-log lock first, then rows.
+        A command appends (taking the lock) and then updates rows (deadlines, read models);
+        a path that must lock a row before it appends calls this first, or the two could
+        each hold what the other waits for. The lock is re-entrant and ends with the
+        transaction."""
+        self.connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (SERVICE_LOG_LOCK,))
 
     def schedule(self, deadline: Deadline) -> None:
         self.connection.execute(

@@ -26,6 +26,7 @@ from services.adjudication.domain.opening import note_report, note_supplement, o
 from services.adjudication.domain.rules import RuleBook
 from services.adjudication.store.readmodel import project
 from shared.clock import Clock
+from shared.db import retry_on_contention
 from shared.envelope import Actor, Context, Envelope
 from shared.eventstore import SqlEventStore
 from shared.handling import carry_out, sql_projector
@@ -59,6 +60,7 @@ class Adjudication:
             raise CaseNotFound(case_id)
         return case, history
 
+    @retry_on_contention
     def handle(
         self,
         case_id: str,

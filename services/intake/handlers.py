@@ -38,6 +38,7 @@ from services.intake.domain.rules import RuleBook
 from services.intake.domain.stages import RECEIVED, STAGE_OF, note_stage
 from services.intake.store import records, webhooks
 from services.intake.store.readmodel import READ_MODEL
+from shared.db import retry_on_contention
 from shared.envelope import Actor, Context, Envelope
 from shared.inbox import Handler, PoisonRecord
 from shared.readmodel import project_all
@@ -64,6 +65,7 @@ class Submitted:
     replayed: bool
 
 
+@retry_on_contention
 def submit_report(
     cmd: SubmitReport, uow: SqlUnitOfWork, rules: RuleBook, calendar: WorkingCalendar
 ) -> Submitted:
@@ -177,6 +179,7 @@ class NotSupplementable(Exception):
     """The report is not INCOMPLETE: nothing to supplement (answered 409)."""
 
 
+@retry_on_contention
 def supplement_report(
     cmd: SupplementReport,
     uow: SqlUnitOfWork,
@@ -191,6 +194,9 @@ def supplement_report(
     """
     with uow:
         conn = uow.connection
+        # The service log before the report's row, as every writer takes them: the stage
+        # events projected under the log lock update the same rows.
+        uow.lock_service_log()
         row = records.report_for_supplement(conn, cmd.report_id, cmd.partner)
         if row is None:
             return None
@@ -242,6 +248,8 @@ def on_stage_event(received: Envelope, uow: SqlUnitOfWork) -> None:
         uuid.UUID(case_id)
     except ValueError as exc:
         raise PoisonRecord(f"case id {case_id!r} is not a UUID") from exc
+    # The service log first, then the case row: the order every writer takes them in.
+    uow.lock_service_log()
     previous = conn.execute(
         sa.text("SELECT stage FROM intake_cases WHERE case_id = CAST(:c AS uuid) FOR UPDATE"), {"c": case_id}
     ).scalar()

@@ -28,6 +28,7 @@ from services.sanctions.store.readmodel import project
 from services.sanctions.web.schemas import ReferralSchema
 from shared.auth import Identity
 from shared.clock import Clock
+from shared.db import retry_on_contention
 from shared.envelope import Actor, Context, Envelope
 from shared.handling import carry_out, sql_projector
 from shared.inbox import Handler, PoisonRecord
@@ -64,6 +65,7 @@ def visible(case: Case, identity: Identity) -> bool:
     return identity.role != "official" or identity.agency == case.referral.agency
 
 
+@retry_on_contention
 def run(
     engine: sa.Engine, clock: Clock, case_id: str, identity: Identity, expected_version: int, decide: Decide
 ) -> Done:

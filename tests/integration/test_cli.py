@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import uuid
+from datetime import UTC, date, datetime
+
 import sqlalchemy as sa
 from click.testing import CliRunner
 
 from netra.cli import main
 from shared.auth import TokenRegistry
-from shared.clock import SystemClock
+from shared.clock import ManualClock, SystemClock
 from shared.config import Settings
 from shared.db import create_engine
-from shared.uow import SqlUnitOfWork
+from shared.deadlines import DeadlineScheduler
+from shared.outcome import DueDeadline
+from shared.schema import deadlines_set_aside
+from shared.uow import Deadline, SqlUnitOfWork
+from shared.workdays import DayCount
 from tests.support.events import context, event
 
 
@@ -70,3 +78,35 @@ def test_audit_verify_passes_a_clean_log_and_fails_naming_a_tampered_event(setti
     tampered = CliRunner().invoke(main, ["audit", "verify", "--json"], env=env_of(settings))
     assert tampered.exit_code == 1
     assert first.event_id in tampered.output
+
+
+def test_deadlines_set_aside_lists_a_failing_deadline_and_retry_brings_it_back(settings: Settings) -> None:
+    engine = create_engine(settings.database_url("adjudication"))
+    clock = ManualClock(datetime(2024, 3, 6, 10, tzinfo=UTC))
+    with SqlUnitOfWork(engine, clock) as uow:
+        [started] = uow.events.append("case-1", [event()], expected_version=0, context=context())
+        uow.schedule(Deadline("case-1", "examination", date(2024, 3, 19), DayCount.WORKING, started.event_id))
+        uow.commit()
+    clock.set(datetime(2024, 3, 21, 3, tzinfo=UTC))
+
+    def failing(due: DueDeadline, uow: SqlUnitOfWork) -> str:
+        raise LookupError("no such rule")
+
+    assert DeadlineScheduler(engine, clock, failing, "adjudication").run_once() == 0
+    listed = CliRunner().invoke(main, ["deadlines", "set-aside", "adjudication"], env=env_of(settings))
+    assert listed.exit_code == 0, listed.output
+    [row] = [json.loads(line) for line in listed.output.splitlines()]
+    assert (row["case_id"], row["kind"], row["attempts"]) == ("case-1", "examination", 1)
+    assert row["reason"] == "examination of case case-1: LookupError: no such rule"
+
+    retried = CliRunner().invoke(
+        main, ["deadlines", "retry", "adjudication", row["deadline_id"]], env=env_of(settings)
+    )
+    assert retried.exit_code == 0, retried.output
+    with engine.connect() as conn:
+        retry_after = conn.execute(sa.select(deadlines_set_aside.c.retry_after)).scalar_one()
+    assert retry_after < datetime.now(UTC)  # the scheduler's next pass takes it again
+    unknown = CliRunner().invoke(
+        main, ["deadlines", "retry", "adjudication", str(uuid.uuid4())], env=env_of(settings)
+    )
+    assert unknown.exit_code == 1 and "is not set aside" in unknown.output

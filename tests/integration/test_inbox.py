@@ -228,3 +228,67 @@ def _open_quarantines(engine: sa.Engine) -> list[int]:
 def _open_quarantine(engine: sa.Engine) -> int:
     [only] = _open_quarantines(engine)
     return only
+
+
+def test_a_lost_race_is_retried_and_a_handler_bug_parks_only_its_case(
+    engine: sa.Engine, kafka: KafkaBroker, clock: ManualClock, new_topic: Callable[[], str]
+) -> None:
+    raced: set[str] = set()
+
+    def handler(received: Envelope, uow: SqlUnitOfWork) -> None:
+        if received.payload.get("bug"):
+            raise KeyError("allegations")  # a bug: the handler expected a field that is not there
+        if received.payload.get("race") and received.stream_id not in raced:
+            raced.add(received.stream_id)
+            uow.events.load(received.stream_id)
+            command_appends(engine, clock, received.stream_id)  # between our load and our append
+        note_it(received, uow)
+
+    inbox = InboxConsumer(
+        "test-inbox",
+        engine,
+        clock,
+        {"test.something_happened": handler},
+        dlq_producer=lambda: make_producer(kafka.bootstrap, "test-dlq"),
+        service="test",
+    )
+    topic = new_topic()
+    buggy = envelope("case-bug", bug=True)
+    producer = make_producer(kafka.bootstrap, "test-source")
+    for key, value in [
+        ("case-race", envelope("case-race", race=True).to_bytes()),
+        ("case-bug", buggy.to_bytes()),
+        ("case-bug", envelope("case-bug", 2, buggy.hash).to_bytes()),
+        ("case-ok", envelope("case-ok").to_bytes()),
+    ]:
+        producer.send(topic, key=key.encode(), value=value, partition=0)  # one partition for all
+    producer.flush()
+    producer.close()
+    consume(
+        inbox,
+        kafka,
+        topic,
+        until=lambda: bool(noted(engine, "case-ok")) and len(_held(engine)) == 1,
+        group="g-bugs",
+    )
+    # The race was retried against the new head; the bug parked its case only.
+    assert noted(engine, "case-race") == ["test.command", "test.noted"]
+    assert noted(engine, "case-ok") == ["test.noted"]
+    assert noted(engine, "case-bug") == []
+    with engine.connect() as conn:
+        [reason] = conn.execute(sa.select(quarantine.c.reason)).scalars()
+    assert reason.startswith("KeyError in the handler of test.something_happened (error ")
+    assert reason.endswith("): 'allegations'")
+    [parked] = read_topic(kafka.bootstrap, dlq_topic(topic), until=at_least(1))
+    assert parked.key == b"case-bug" and dict(parked.headers)["netra-reason"] == reason.encode()
+
+
+def command_appends(engine: sa.Engine, clock: ManualClock, case: str) -> None:
+    """What an HTTP command does to the case meanwhile, in its own transaction."""
+    with SqlUnitOfWork(engine, clock) as uow:
+        version = len(uow.events.load(case))
+        new = NewEvent("test.command", {}, occurred_at=clock.now())
+        uow.events.append(
+            case, [new], expected_version=version, context=Context(Actor("i", "investigator"), case)
+        )
+        uow.commit()

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from shared.bus import make_producer
@@ -286,3 +287,26 @@ def test_a_relay_killed_mid_publish_resends_from_its_cursor_and_loses_nothing(
         first_seen[envelope["stream_id"]].append(envelope["stream_version"])
     assert all(versions == list(range(1, 41)) for versions in first_seen.values())
     assert cursor(engine) == 2000
+
+
+def test_a_relay_overtaken_by_another_never_moves_the_cursor_backwards(
+    engine: sa.Engine,
+    kafka: KafkaBroker,
+    new_topic: Callable[[], str],
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    topic = new_topic()
+    append_cases(engine, clock, cases=5, per_case=2)
+    stale, leader = relay_for(engine, kafka, topic, batch_size=4), relay_for(engine, kafka, topic)
+    send = stale._send_all
+
+    def overtaken(rows: Any) -> None:
+        # The stale relay has read its batch when the new leader publishes everything.
+        assert leader.publish_pending().published == 10
+        send(rows)
+
+    monkeypatch.setattr(stale, "_send_all", overtaken)
+    assert stale.publish_pending().published == 4
+    assert cursor(engine) == 10  # not back to 4: events 5..10 are not published again
+    assert leader.publish_pending().published == 0
