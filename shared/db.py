@@ -40,7 +40,9 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-def create_engine(url: str | sa.URL, *, pool_size: int = 5, pre_ping: bool = True, pooled: bool = True) -> sa.Engine:
+def create_engine(
+    url: str | sa.URL, *, pool_size: int = 5, pre_ping: bool = True, pooled: bool = True
+) -> sa.Engine:
     """An engine at READ COMMITTED; with ``pre_ping`` a connection is tested before use, so a
     restarted PostgreSQL costs a request nothing. The relay and the consumer turn it off:
     they retry a failed record or batch anyway, and the ping is a round trip on every one.
