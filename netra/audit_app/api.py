@@ -6,13 +6,13 @@ import uuid
 from typing import Any
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 
 from netra.audit.history import CaseHistory, case_history, parse_instant
 from shared.auth import abort, current_identity, require_role
 from shared.envelope import Actor, Context, NewEvent
 from shared.eventstore import ConcurrencyError
 from shared.uow import SqlUnitOfWork
+from shared.web.inputs import Blueprint
 from shared.web.runtime import runtime
 
 CASE_HISTORY_READ = "audit.case_history_read"

@@ -8,6 +8,8 @@ What every service gets here, so no service does it differently:
   - JSON error bodies for every error, in flask-smorest's shape
     ``{"code", "status", "message", "errors"?}``: never an HTML page or a stack trace;
     invalid input is always ``{"errors": {"dotted.path": [messages]}}`` (shared.web.validation),
+    hostile input (deep nesting, NUL, huge numbers, absurd pages) is refused before any view
+    runs (shared.web.inputs),
     and the domain's refusals (shared.refusals) answer 409, 412 or 422 (shared.web.answers);
   - a request id on every response (``X-Request-Id``) and in the log lines about it.
 """
@@ -30,12 +32,13 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from shared.auth import SECURITY_SCHEME, TokenRegistry
 from shared.clock import Clock, SystemClock
 from shared.config import Settings
-from shared.db import create_engine, prepare_database
+from shared.db import create_engine, is_contention, prepare_database
 from shared.eventstore import ConcurrencyError
 from shared.logs import configure_logging
 from shared.refusals import IllegalTransition, RuleViolation, RuleViolations, StaleVersion
 from shared.web import metrics, ops
 from shared.web.answers import illegal_transition, rule_violation, stale_version
+from shared.web.inputs import check_request
 from shared.web.runtime import EXTENSION, Runtime
 from shared.web.validation import flatten_located_errors
 
@@ -125,6 +128,7 @@ def build_app(
     app.before_request(_assign_request_id)
     metrics.instrument(app, service)
     app.before_request(_reject_large_body)
+    app.before_request(check_request)
     app.after_request(_send_request_id)
     app.register_error_handler(ConcurrencyError, _conflict)
     app.register_error_handler(IllegalTransition, illegal_transition)
@@ -193,12 +197,23 @@ def _conflict(error: ConcurrencyError) -> Any:
 
 
 def _database_unavailable(error: OperationalError) -> Any:
-    """PostgreSQL is unreachable: a retryable 503, not an internal error."""
-    log.error("database unavailable: %s", error.orig, extra={"request_id": request_id()})
+    """PostgreSQL is unreachable: a retryable 503, not an internal error. A deadlock or
+    serialization failure that outlived the command's own retries is the case being busy:
+    409, so the client reloads and decides again, as after any other concurrent change."""
+    rid = request_id()
+    if is_contention(error):
+        log.warning("contention outlived the retries: %s", error, extra={"request_id": rid})
+        body = {
+            "code": 409,
+            "status": "Conflict",
+            "message": f"the case is busy with another change; reload it and retry (request id {rid})",
+        }
+        return body, 409
+    log.error("database unavailable: %s", error, extra={"request_id": rid})
     body = {
         "code": 503,
         "status": "Service Unavailable",
-        "message": f"the database is unavailable; retry shortly (request id {request_id()})",
+        "message": f"the database is unavailable; retry shortly (request id {rid})",
     }
     return body, 503, {"Retry-After": "5"}
 

@@ -8,6 +8,7 @@ the roles that may read it and, where a case is not every reader's, who may see 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -41,15 +42,15 @@ def register_case_events(
     """Serve ``GET <blp prefix>/<case_id>/events`` for ``roles``; 404 for an unknown case or
     one ``may_see`` hides from the caller (a hidden case is not admitted to exist)."""
 
-    @blp.route("/<string:case_id>/events", endpoint="case_events")
+    @blp.route("/<uuid:case_id>/events", endpoint="case_events")
     @blp.doc(summary=f"The {service} service's events of the case, in order, as stored, with their hashes")
     @require_role(*roles)
     @blp.response(200, CaseEventSchema(many=True))
     @blp.alt_response(404, description="No such case (among those you may see)")
-    def case_events(case_id: str) -> list[dict[str, Any]]:
+    def case_events(case_id: uuid.UUID) -> list[dict[str, Any]]:
         identity = current_identity()
         with runtime().engine.connect() as conn:
-            rows = conn.execute(_EVENTS, {"c": case_id}).all()
+            rows = conn.execute(_EVENTS, {"c": str(case_id)}).all()
         history = [Envelope.from_bytes(r.envelope.encode()) for r in rows]
         if not history or (may_see is not None and not may_see(history, identity)):
             abort(404, message=f"no case {case_id} among the cases you may see")

@@ -13,10 +13,10 @@ import logging
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import Response
-from flask_smorest import Blueprint
 
 from shared.bus import kafka_reachable
 from shared.web import metrics
+from shared.web.inputs import Blueprint
 from shared.web.runtime import runtime
 
 log = logging.getLogger(__name__)

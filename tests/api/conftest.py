@@ -15,6 +15,7 @@ from shared.clock import ManualClock
 from shared.config import Settings
 from shared.web import build_app
 from shared.web.runtime import runtime
+from tests.api.apps import Service, build_services, close_services
 from tests.api.probe import probe_blueprint
 from tests.conftest import KafkaBroker, NewDatabase
 
@@ -56,3 +57,13 @@ def client(app: Flask) -> FlaskClient:
 def tokens(app: Flask) -> TokenRegistry:
     """The app's own token registry (revoking through it takes effect at once)."""
     return runtime(app).tokens
+
+
+@pytest.fixture(scope="module")
+def services(
+    new_database: NewDatabase, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Service]]:
+    """The four apps, built once for the module (building one migrates its databases)."""
+    built = build_services(new_database, tmp_path_factory.mktemp("hostile"))
+    yield built
+    close_services(built)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import marshmallow as ma
 from flask import request
 from flask_smorest import Blueprint
+from psycopg.errors import DeadlockDetected
 from sqlalchemy.exc import OperationalError
 
 from shared.auth import current_identity, require_role
@@ -33,6 +34,10 @@ def probe_blueprint() -> Blueprint:
     @blp.route("/db-down")
     def db_down() -> dict[str, str]:
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    @blp.route("/deadlock")
+    def deadlock() -> dict[str, str]:
+        raise OperationalError("UPDATE deadlines", {}, DeadlockDetected("deadlock detected"))
 
     @blp.route("/echo", methods=["POST"])
     @blp.arguments(EchoSchema)

@@ -206,6 +206,12 @@ def test_an_unreachable_database_answers_a_retryable_503(client: FlaskClient) ->
     assert response.headers["Retry-After"] == "5"
 
 
+def test_a_deadlock_that_outlived_the_retries_is_a_409_not_a_503(client: FlaskClient) -> None:
+    response = client.get("/probe/deadlock")
+    body = assert_json_error(response, 409)
+    assert "busy" in body["message"] and "Retry-After" not in response.headers
+
+
 def test_every_response_carries_a_request_id_and_keeps_a_plain_incoming_one(client: FlaskClient) -> None:
     assert re.fullmatch(r"[0-9a-f]{32}", client.get("/healthz").headers["X-Request-Id"])
     assert client.get("/healthz", headers={"X-Request-Id": "proxy-1234abcd"}).headers["X-Request-Id"] == (

@@ -16,7 +16,6 @@ from typing import Any
 
 import marshmallow as ma
 from flask import current_app
-from flask_smorest import Blueprint
 
 from services.adjudication.domain import (
     assignment,
@@ -35,6 +34,7 @@ from services.adjudication.web import schemas as s
 from shared.auth import abort, current_identity, require_role
 from shared.envelope import Actor
 from shared.web.answers import etag, if_match
+from shared.web.inputs import Blueprint
 
 blp = Blueprint(
     "examination",
@@ -118,8 +118,8 @@ def register(spec: Command) -> None:
     )
     @blp.alt_response(412, description="If-Match is stale: reload the case")
     @blp.alt_response(428, description="If-Match is missing")
-    def view(body: dict[str, Any], case_id: uuid.UUID, **extra: str) -> Any:
-        return run(spec, body, case_id, extra)
+    def view(body: dict[str, Any], case_id: uuid.UUID, **extra: uuid.UUID) -> Any:
+        return run(spec, body, case_id, {name: str(value) for name, value in extra.items()})
 
     view.__name__ = spec.action.replace("-", "_")
     decorated = blp.response(200, s.CommandResultSchema)(view)
@@ -309,7 +309,7 @@ COMMANDS = [
         lambda b, extra: c.RecordCustody(extra["evidence_id"], b["action"], b["on"], b.get("note")),
         "Record a chain-of-custody step of an evidence item",
         "`EXAMINED` or `RETURNED` (a returned item takes no further step).",
-        path="/<uuid:case_id>/evidence/<evidence_id>/custody",
+        path="/<uuid:case_id>/evidence/<uuid:evidence_id>/custody",
     ),
 ]
 

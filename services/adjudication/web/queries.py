@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 
 from services.adjudication.domain.assignment import NotPermitted, authorize
@@ -22,6 +21,7 @@ from shared.deadlines import last_open_day
 from shared.envelope import Envelope
 from shared.web.answers import etag
 from shared.web.events import register_case_events
+from shared.web.inputs import Blueprint
 from shared.web.runtime import runtime
 
 STAFF = ("investigator", "supervisor", "official", "auditor", "admin")

@@ -5,13 +5,11 @@ The views only translate HTTP to commands and back; deciding happens in the doma
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from typing import Any
 
 from flask import Response, current_app, jsonify, make_response, request
-from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
 from services.intake.bootstrap import IntakeRules
@@ -32,6 +30,7 @@ from services.intake.web.schemas import (
 )
 from shared.auth import abort, current_identity, require_role
 from shared.uow import SqlUnitOfWork
+from shared.web.inputs import Blueprint, json_body
 from shared.web.runtime import runtime
 from shared.web.validation import flatten_errors
 
@@ -86,11 +85,7 @@ def post_report() -> Response:
         abort(422, errors={"Idempotency-Key": ["required: 1–128 printable ASCII characters"]})
     if not request.is_json:
         abort(415, message="send the report as application/json")
-    raw = request.get_data()
-    try:
-        data = json.loads(raw)
-    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, and over-long integers
-        abort(400, message=f"malformed JSON: {exc}")
+    raw, data = request.get_data(), json_body()
     identity = current_identity()
     rt = runtime()
     try:
@@ -135,10 +130,7 @@ def post_supplement(report_id: uuid.UUID) -> Response:
     objects are merged, other values replaced). The completed report is validated whole."""
     if not request.is_json:
         abort(415, message="send the supplement as application/json")
-    try:
-        supplied = json.loads(request.get_data())
-    except ValueError as exc:
-        abort(400, message=f"malformed JSON: {exc}")
+    supplied = json_body()
     if not isinstance(supplied, dict):
         abort(422, errors={"body": ["a supplement is a JSON object of report fields"]})
     identity = current_identity()

@@ -7,11 +7,11 @@ from typing import Any
 
 import marshmallow as ma
 import sqlalchemy as sa
-from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 
 from shared.auth import abort, require_role
 from shared.web.events import register_case_events
+from shared.web.inputs import Blueprint
 from shared.web.runtime import runtime
 
 STAFF = ("investigator", "supervisor", "official", "auditor", "admin")

@@ -6,11 +6,11 @@ from typing import Any
 
 import marshmallow as ma
 from flask import request
-from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 
 from services.intake.store.webhooks import STATUSES, deliveries_of, register_webhook
 from shared.auth import abort, current_identity, require_role
+from shared.web.inputs import Blueprint, json_body
 from shared.web.runtime import runtime
 from shared.web.validation import flatten_errors
 
@@ -71,11 +71,8 @@ def put_webhook() -> dict[str, Any]:
     """Register or replace your callback URL and signing secret."""
     if not request.is_json:
         abort(415, message="send the webhook as application/json")
-    data = request.get_json(silent=True)
-    if data is None:
-        abort(400, message="malformed JSON")
     try:
-        loaded = WebhookRequestSchema().load(data)
+        loaded = WebhookRequestSchema().load(json_body())
     except ma.ValidationError as exc:
         abort(422, errors=flatten_errors(exc.messages))
     rt = runtime()

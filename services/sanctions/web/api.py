@@ -8,11 +8,11 @@ its article. The views only translate HTTP to the pure deciders and back.
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
 from flask import Response, jsonify, make_response
-from flask_smorest import Blueprint
 
 from services.sanctions.domain import appeals, delivery, execution
 from services.sanctions.domain.case import Action, Case
@@ -34,6 +34,7 @@ from shared.auth import abort, current_identity, require_role
 from shared.outcome import Outcome
 from shared.refusals import IllegalTransition
 from shared.web.answers import etag, if_match, illegal_transition
+from shared.web.inputs import Blueprint
 from shared.web.runtime import runtime
 from shared.workdays import WorkingCalendar
 
@@ -63,10 +64,10 @@ def illegal_transition_with_paths(error: IllegalTransition) -> Any:
     )
 
 
-def _command(case_id: str, decider: Decide) -> Response:
+def _command(case_id: uuid.UUID, decider: Decide) -> Response:
     rt, identity = runtime(), current_identity()
     try:
-        done = run(rt.engine, rt.clock, case_id, identity, if_match(), decider)
+        done = run(rt.engine, rt.clock, str(case_id), identity, if_match(), decider)
     except CaseNotFound:
         abort(404, message=f"no case {case_id} among {identity.agency or 'your'} cases")
     answer = {**done.as_dict(), "allowed_actions": paths_of(done.allowed_actions)}
@@ -101,9 +102,9 @@ def _documented(summary_schema: Any) -> Any:
     return wrap
 
 
-@blp.route(f"/<string:case_id>/{PATHS[Action.DECISION]}", methods=["POST"])
+@blp.route(f"/<uuid:case_id>/{PATHS[Action.DECISION]}", methods=["POST"])
 @_documented(DecisionRequestSchema)
-def post_decision(body: dict[str, Any], case_id: str) -> Response:
+def post_decision(body: dict[str, Any], case_id: uuid.UUID) -> Response:
     """Rule on a referred case: one penalty, within your authority, matching the finding.
 
     Choose the penalty from the case's `penalty_options` (GET /v1/cases/{case_id}). By default
@@ -125,9 +126,9 @@ def post_decision(body: dict[str, Any], case_id: str) -> Response:
     return _command(case_id, lambda case, _today: decide(case, default_rule_book(), CALENDAR, request))
 
 
-@blp.route(f"/<string:case_id>/{PATHS[Action.DECREE]}", methods=["POST"])
+@blp.route(f"/<uuid:case_id>/{PATHS[Action.DECREE]}", methods=["POST"])
 @_documented(DecreeRequestSchema)
-def post_decree(body: dict[str, Any], case_id: str) -> Response:
+def post_decree(body: dict[str, Any], case_id: uuid.UUID) -> Response:
     """Record the signed decree: its number, date and the SHA-256 of the signed document.
 
     For a moral sanction (M1 pernyataan tertutup, M2 terbuka) this declares it and closes the case.
@@ -136,9 +137,9 @@ def post_decree(body: dict[str, Any], case_id: str) -> Response:
     return _command(case_id, lambda case, today: delivery.issue_decree(case, decree, today))
 
 
-@blp.route(f"/<string:case_id>/{PATHS[Action.DELIVERY]}", methods=["POST"])
+@blp.route(f"/<uuid:case_id>/{PATHS[Action.DELIVERY]}", methods=["POST"])
 @_documented(DeliveryRequestSchema)
-def post_delivery(body: dict[str, Any], case_id: str) -> Response:
+def post_delivery(body: dict[str, Any], case_id: uuid.UUID) -> Response:
     """Record the day the employee received the decision (due within 14 working days of it).
 
     Fixes `in_force_on` (day 15 after receipt) and `appeal_limit` (14 working days for a
@@ -152,9 +153,9 @@ def post_delivery(body: dict[str, Any], case_id: str) -> Response:
     return _command(case_id, decider)
 
 
-@blp.route(f"/<string:case_id>/{PATHS[Action.OBJECTION]}", methods=["POST"])
+@blp.route(f"/<uuid:case_id>/{PATHS[Action.OBJECTION]}", methods=["POST"])
 @_documented(FilingRequestSchema)
-def post_objection(body: dict[str, Any], case_id: str) -> Response:
+def post_objection(body: dict[str, Any], case_id: uuid.UUID) -> Response:
     """Record a keberatan filed by the employee (to the PPK, or the issuing official's superior).
 
     After `appeal_limit` it is recorded as *tidak dapat diterima* and changes nothing else; in
@@ -163,23 +164,23 @@ def post_objection(body: dict[str, Any], case_id: str) -> Response:
     return _filing(appeals.KEBERATAN, case_id, body["filed_on"])
 
 
-@blp.route(f"/<string:case_id>/{PATHS[Action.APPEAL]}", methods=["POST"])
+@blp.route(f"/<uuid:case_id>/{PATHS[Action.APPEAL]}", methods=["POST"])
 @_documented(FilingRequestSchema)
-def post_appeal(body: dict[str, Any], case_id: str) -> Response:
+def post_appeal(body: dict[str, Any], case_id: uuid.UUID) -> Response:
     """Record a banding to BPASN: only against a dismissal (B3, PTDH) or a PPPK termination (K1, K2)."""
     return _filing(appeals.BANDING, case_id, body["filed_on"])
 
 
-def _filing(kind: str, case_id: str, filed_on: date) -> Response:
+def _filing(kind: str, case_id: uuid.UUID, filed_on: date) -> Response:
     def decider(case: Case, today: date) -> Outcome:
         return appeals.file(kind, case, default_rule_book(), CALENDAR, filed_on, today)
 
     return _command(case_id, decider)
 
 
-@blp.route(f"/<string:case_id>/{PATHS[Action.OBJECTION_DECISION]}", methods=["POST"])
+@blp.route(f"/<uuid:case_id>/{PATHS[Action.OBJECTION_DECISION]}", methods=["POST"])
 @_documented(AppealDecisionRequestSchema)
-def post_objection_decision(body: dict[str, Any], case_id: str) -> Response:
+def post_objection_decision(body: dict[str, Any], case_id: uuid.UUID) -> Response:
     """Record the keberatan decision: CONFIRM, LIGHTEN, AGGRAVATE, CHANGE, REVOKE or ANNUL.
 
     The penalty that stands is re-validated; it takes effect on `in_force_on` (default: the
@@ -188,9 +189,9 @@ def post_objection_decision(body: dict[str, Any], case_id: str) -> Response:
     return _appeal_decision(appeals.KEBERATAN, case_id, body)
 
 
-@blp.route(f"/<string:case_id>/{PATHS[Action.OBJECTION_ANSWER]}", methods=["POST"])
+@blp.route(f"/<uuid:case_id>/{PATHS[Action.OBJECTION_ANSWER]}", methods=["POST"])
 @_documented(AnswerRequestSchema)
-def post_objection_answer(body: dict[str, Any], case_id: str) -> Response:
+def post_objection_answer(body: dict[str, Any], case_id: uuid.UUID) -> Response:
     """Record the issuing official's answer to the superior deciding a keberatan (due within
     6 working days, PP 79/2021 Ps 8); only for a keberatan addressed to the superior."""
     return _command(
@@ -198,23 +199,23 @@ def post_objection_answer(body: dict[str, Any], case_id: str) -> Response:
     )
 
 
-@blp.route(f"/<string:case_id>/{PATHS[Action.APPEAL_ANSWER]}", methods=["POST"])
+@blp.route(f"/<uuid:case_id>/{PATHS[Action.APPEAL_ANSWER]}", methods=["POST"])
 @_documented(AnswerRequestSchema)
-def post_appeal_answer(body: dict[str, Any], case_id: str) -> Response:
+def post_appeal_answer(body: dict[str, Any], case_id: uuid.UUID) -> Response:
     """Record the PPK's answer to BPASN on a banding (due within 21 working days)."""
     return _command(
         case_id, lambda case, today: appeals.answer(appeals.BANDING, case, body["answered_on"], today)
     )
 
 
-@blp.route(f"/<string:case_id>/{PATHS[Action.APPEAL_DECISION]}", methods=["POST"])
+@blp.route(f"/<uuid:case_id>/{PATHS[Action.APPEAL_DECISION]}", methods=["POST"])
 @_documented(AppealDecisionRequestSchema)
-def post_appeal_decision(body: dict[str, Any], case_id: str) -> Response:
+def post_appeal_decision(body: dict[str, Any], case_id: uuid.UUID) -> Response:
     """Record BPASN's decision on a banding; the penalty takes effect on the date it sets."""
     return _appeal_decision(appeals.BANDING, case_id, body)
 
 
-def _appeal_decision(kind: str, case_id: str, body: dict[str, Any]) -> Response:
+def _appeal_decision(kind: str, case_id: uuid.UUID, body: dict[str, Any]) -> Response:
     ruling = appeals.AppealDecision(
         appeals.Ruling(body["ruling"]), body["decided_on"], body.get("penalty"), body.get("in_force_on")
     )
@@ -223,8 +224,8 @@ def _appeal_decision(kind: str, case_id: str, body: dict[str, Any]) -> Response:
     )
 
 
-@blp.route(f"/<string:case_id>/{PATHS[Action.COMPLETION]}", methods=["POST"])
+@blp.route(f"/<uuid:case_id>/{PATHS[Action.COMPLETION]}", methods=["POST"])
 @_documented(CompletionRequestSchema)
-def post_completion(body: dict[str, Any], case_id: str) -> Response:
+def post_completion(body: dict[str, Any], case_id: uuid.UUID) -> Response:
     """Record that a timed penalty has run its course (not before its end date); closes the case."""
     return _command(case_id, lambda case, today: execution.complete(case, body["completed_on"], today))

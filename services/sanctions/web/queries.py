@@ -4,11 +4,11 @@ only; auditors and administrators see all."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Response, jsonify, make_response
-from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 
 from services.sanctions.domain.case import Case
@@ -28,6 +28,7 @@ from shared.eventstore import SqlEventStore
 from shared.legaltime import legal_date
 from shared.web.answers import etag
 from shared.web.events import register_case_events
+from shared.web.inputs import Blueprint
 from shared.web.runtime import runtime
 
 READERS = ("official", "auditor", "admin")
@@ -87,20 +88,20 @@ def list_cases(args: dict[str, Any], pagination_parameters: PaginationParameters
     return [row._asdict() for row in rows]
 
 
-@blp.route("/<string:case_id>", methods=["GET"])
+@blp.route("/<uuid:case_id>", methods=["GET"])
 @require_role(*READERS)
 @blp.response(200, CaseDetailSchema)
 @blp.alt_response(404, description="No such case in your agency")
-def get_case(case_id: str) -> Response:
+def get_case(case_id: uuid.UUID) -> Response:
     """One case: state, version (also the ETag), penalty, dates, deadlines, timeline, allowed
     actions, and the penalty options that fit the finding with who may sign each."""
-    rt, identity = runtime(), current_identity()
+    rt, identity, stream = runtime(), current_identity(), str(case_id)
     with rt.engine.connect() as conn:
-        history = SqlEventStore(conn, runtime().clock).load(case_id)
+        history = SqlEventStore(conn, runtime().clock).load(stream)
         case = Case.of(history)
         if not visible(case, identity):
             abort(404, message=f"no case {case_id} among {identity.agency or 'your'} cases")
-        params = {"c": case_id, "today": legal_date(rt.clock.now())}
+        params = {"c": stream, "today": legal_date(rt.clock.now())}
         row = conn.execute(
             sa.text(
                 f"SELECT {SUMMARY_COLUMNS}, c.referral, c.decision, c.decree, c.execution, c.breaches FROM sanctions_cases c WHERE c.case_id = :c"
