@@ -244,6 +244,8 @@ def _start_gunicorn(
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     argv = [
         gunicorn,
+        "-c",
+        "python:shared.web.gunicorn_conf",
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",

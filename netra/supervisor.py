@@ -31,6 +31,7 @@ PORTS = {"intake": 8001, "adjudication": 8002, "sanctions": 8003, "audit": 8004}
 # The services whose WIRING declares on_deadline_missed: each runs a deadline scheduler.
 DEADLINE_KEEPERS = ("adjudication", "sanctions")
 KAFKA_SH = REPO_ROOT / "deploy" / "kafka" / "kafka.sh"
+GUNICORN_CONF = "python:shared.web.gunicorn_conf"
 
 
 @dataclass
@@ -145,16 +146,7 @@ def _children(settings: Settings, env: dict[str, str]) -> list[Child]:
         metrics.mkdir(parents=True)
         web_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
         bind = f"127.0.0.1:{PORTS[service]}"
-        web = [
-            gunicorn,
-            "--bind",
-            bind,
-            "--workers",
-            "2",
-            "--access-logfile",
-            "-",
-            f"services.{service}:create_app()",
-        ]
+        web = _gunicorn(gunicorn, bind, 2, f"services.{service}:create_app()")
         children += [
             Child(f"{service}-web", web, web_env, logs / f"{service}-web.log", restart=False),
             Child(
@@ -187,16 +179,7 @@ def _children(settings: Settings, env: dict[str, str]) -> list[Child]:
     children.append(
         Child(
             "audit-web",
-            [
-                gunicorn,
-                "--bind",
-                f"127.0.0.1:{PORTS['audit']}",
-                "--workers",
-                "1",
-                "--access-logfile",
-                "-",
-                "netra.audit_app:create_app()",
-            ],
+            _gunicorn(gunicorn, f"127.0.0.1:{PORTS['audit']}", 1, "netra.audit_app:create_app()"),
             {**env, "PROMETHEUS_MULTIPROC_DIR": str(_fresh_dir(settings.home / "metrics" / "audit"))},
             logs / "audit-web.log",
             restart=False,
@@ -213,6 +196,22 @@ def _children(settings: Settings, env: dict[str, str]) -> list[Child]:
         )
     )
     return children
+
+
+def _gunicorn(gunicorn: str, bind: str, workers: int, app: str) -> list[str]:
+    """A gunicorn command line with Netra's configuration (JSON error pages, paths-only log)."""
+    return [
+        gunicorn,
+        "-c",
+        GUNICORN_CONF,
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        app,
+    ]
 
 
 def _fresh_dir(path: Path) -> Path:
