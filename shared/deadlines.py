@@ -34,6 +34,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from shared.clock import Clock
 from shared.db import is_unavailable, lost_race
 from shared.legaltime import legal_date
+from shared.logs import withheld
 from shared.outcome import DueDeadline
 from shared.schema import deadlines as deadlines_table
 from shared.schema import deadlines_set_aside as set_aside
@@ -66,7 +67,7 @@ class LapseFailed(Exception):
     """Recording the lapse of ``due`` failed with ``error``; nothing of it was written."""
 
     def __init__(self, due: DueDeadline, error: Exception) -> None:
-        super().__init__(f"{due.kind} of case {due.stream_id}: {type(error).__name__}: {error}")
+        super().__init__(f"{due.kind} of case {due.stream_id}: {type(error).__name__}: {withheld(error)}")
         self.due, self.error = due, error
 
 
@@ -113,7 +114,7 @@ class DeadlineScheduler:
                 if count := self.run_once():
                     log.info("recorded lapsed deadlines", extra={"service": self.service, "count": count})
             except sa.exc.OperationalError as error:
-                log.warning("database unavailable, retrying: %s", error.orig)
+                log.warning("database unavailable, retrying: %s", error)
             stop.wait(interval_s)
 
     def _record_next(self, today: date) -> DueDeadline | None:

@@ -37,6 +37,7 @@ from shared.bus import dlq_topic
 from shared.clock import Clock
 from shared.db import is_unavailable, lost_race
 from shared.envelope import Actor, Context, Envelope, EnvelopeError, NewEvent
+from shared.logs import withheld
 from shared.schema import held, quarantine
 from shared.uow import InboxEntry, SqlUnitOfWork
 
@@ -193,7 +194,9 @@ class InboxConsumer:
             exc_info=error,
             extra={"consumer": self.name, "case_id": _stream_key(record), "error_id": error_id},
         )
-        return f"{type(error).__name__} in the handler of {event_type} (error {error_id}): {error}"[:2000]
+        return f"{type(error).__name__} in the handler of {event_type} (error {error_id}): {withheld(error)}"[
+            :2000
+        ]
 
     def _apply(self, uow: SqlUnitOfWork, record: Record, releasing: int | None) -> str:
         """One record's effects inside ``uow``; raises _MustPark instead of parking."""

@@ -6,13 +6,20 @@ so a log search can follow one case or one request across the three services.
 
 What must never be logged: bearer tokens (the ``Authorization`` header is never passed to a
 logger anywhere in Netra) and reporter identity (docs/architecture.md §5). Log ids, not contents.
+A database error is the one place contents slip in unasked: PostgreSQL quotes the offending
+value in its message (``invalid input syntax for type integer: "<the value>"``, ``Key
+(nip)=(...) already exists``). ``WithholdDatabaseDetail`` rewrites every such error, in a
+message's arguments or a traceback, as ``withheld(error)``: its class, SQLSTATE and statement.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import traceback
+from typing import Any
 
+import sqlalchemy as sa
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
@@ -40,6 +47,57 @@ class TextFormatter(logging.Formatter):
         return f"{head} {pairs}{sep}{tail}"
 
 
+def withheld(error: BaseException) -> str:
+    """The message of ``error`` as it may be logged or stored: a database error's by its
+    driver class, SQLSTATE and statement (never the server's words, which may quote values)."""
+    if not isinstance(error, sa.exc.DBAPIError):
+        return str(error)
+    orig = error.orig
+    state = getattr(orig, "sqlstate", None)
+    if state is None:  # no server answer (connection refused, closed): libpq's words, no values
+        return str(orig).splitlines()[0] if str(orig) else type(orig).__name__
+    statement = " ".join(str(error.statement or "").split())[:200]
+    return (
+        f"{type(orig).__name__} (SQLSTATE {state}) in [{statement}]; "
+        "the database's message is withheld: it may quote the values"
+    )
+
+
+class WithholdDatabaseDetail(logging.Filter):
+    """Rewrites database errors in a record's arguments and traceback as ``withheld(error)``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_safe_arg(a) for a in record.args)
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None and _database_error_in(error):
+            frames = "".join(traceback.format_tb(error.__traceback__))
+            last = f"{type(error).__name__}: {withheld(error)}"
+            record.exc_info, record.exc_text = None, f"Traceback (most recent call last):\n{frames}{last}"
+        return True
+
+
+def _safe_arg(arg: Any) -> Any:
+    if isinstance(arg, sa.exc.DBAPIError):
+        return f"{type(arg).__name__}: {withheld(arg)}"
+    if isinstance(arg, BaseException) and _database_error_in(arg):
+        state = getattr(arg, "sqlstate", None)
+        return f"{type(arg).__name__} (SQLSTATE {state})" if state else type(arg).__name__
+    return arg
+
+
+def _database_error_in(error: BaseException) -> bool:
+    """Whether ``error`` is, or was caused by, a database error (whose text may quote values)."""
+    seen: BaseException | None = error
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, sa.exc.DBAPIError) or type(seen).__module__.startswith("psycopg"):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def json_formatter() -> logging.Formatter:
     """The JSON-lines formatter: ``timestamp`` (UTC, ISO 8601), ``level``, ``logger``, ``message``."""
     return JsonFormatter(
@@ -60,6 +118,7 @@ def configure_logging(settings: Settings) -> None:
     if fmt not in ("json", "text"):
         raise ValueError(f"log format must be 'json' or 'text', not {settings.log_format!r}")
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(WithholdDatabaseDetail())
     handler.setFormatter(json_formatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     if _installed is not None:

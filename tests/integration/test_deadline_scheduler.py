@@ -223,7 +223,7 @@ def test_commands_meeting_deadlines_while_two_scheduler_processes_lapse_them_nev
 
     assert [p.exitcode for p in schedulers] == [0, 0]  # no scheduler met a deadlock either
     with engine.connect() as conn:
-        statuses = dict(
+        statuses: dict[str, int] = dict(
             conn.execute(sa.select(deadlines.c.status, sa.func.count()).group_by(deadlines.c.status)).all()
         )
     assert sum(statuses.values()) == CASES and set(statuses) <= {"MET", "MISSED"}
