@@ -25,12 +25,12 @@ import click
 
 from netra.audit.cli import audit as audit_commands
 from netra.demo import DEFAULT_URL
-from shared.config import REPO_ROOT, SERVICES, Settings
+from shared.config import DEADLINE_KEEPERS, REPO_ROOT, SERVICES, Settings
 from shared.processes import ServiceWiring
 
 SERVICE = click.Choice(SERVICES)
 # The services that keep legal deadlines (see netra.supervisor).
-DEADLINE_KEEPER = click.Choice(("adjudication", "sanctions"))
+DEADLINE_KEEPER = click.Choice(DEADLINE_KEEPERS)
 KAFKA_SH = REPO_ROOT / "deploy" / "kafka" / "kafka.sh"
 
 

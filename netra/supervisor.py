@@ -3,8 +3,8 @@
 Starts PostgreSQL (the embedded server unless a DATABASE_URL is configured) and Kafka (a
 local KRaft broker unless one already answers at KAFKA_BOOTSTRAP_SERVERS), migrates every
 database, creates the topics, then runs each service under gunicorn with its relay and its
-consumer. Each process logs to NETRA_HOME/logs/<name>.log; a relay or consumer that dies is
-restarted. Ctrl-C (or SIGTERM) stops everything it started, in reverse order.
+consumer. Each process logs to NETRA_HOME/logs/<name>.log; any of them that dies (a web
+master included) is started again, after a pause that grows while it keeps dying. Ctrl-C (or SIGTERM) stops everything it started, in reverse order.
 """
 
 from __future__ import annotations
@@ -22,35 +22,52 @@ from pathlib import Path
 from typing import IO
 
 from shared.bus import kafka_reachable
-from shared.config import REPO_ROOT, SERVICES, Settings
+from shared.config import DEADLINE_KEEPERS, REPO_ROOT, SERVICES, Settings
 from shared.db import prepare_database
 from shared.pg_embedded import EmbeddedPostgres
 from shared.processes import ensure_system_topics
 
 PORTS = {"intake": 8001, "adjudication": 8002, "sanctions": 8003, "audit": 8004}
-# The services whose WIRING declares on_deadline_missed: each runs a deadline scheduler.
-DEADLINE_KEEPERS = ("adjudication", "sanctions")
 KAFKA_SH = REPO_ROOT / "deploy" / "kafka" / "kafka.sh"
 GUNICORN_CONF = "python:shared.web.gunicorn_conf"
 
 
+# A child that dies is started again after a pause that doubles with each death in a row
+# (1, 2, 4 ... 60 s), so a child that cannot start (a port taken, a database gone) neither
+# spins nor is given up on; one that ran STEADY_S counts as healthy again.
+BACKOFF_FIRST_S = 1.0
+BACKOFF_MAX_S = 60.0
+STEADY_S = 30.0
+
+
+def backoff_s(deaths_in_a_row: int) -> float:
+    """How long to wait before starting a child that has died ``deaths_in_a_row`` times."""
+    return min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2 ** max(0, deaths_in_a_row - 1))
+
+
 @dataclass
 class Child:
-    """One supervised process and where its output goes."""
+    """One supervised process, where its output goes, and when it is due to start again."""
 
     name: str
     argv: list[str]
     env: dict[str, str]
     log_path: Path
-    restart: bool
     process: subprocess.Popen[bytes] | None = None
     log_file: IO[bytes] | None = field(default=None, repr=False)
+    started_at: float = 0.0
+    deaths_in_a_row: int = 0
+    restart_at: float | None = None
 
-    def start(self) -> None:
+    def start(self, now: float | None = None) -> None:
+        if self.log_file:
+            self.log_file.close()
         self.log_file = self.log_path.open("ab")
         self.process = subprocess.Popen(
             self.argv, env=self.env, stdout=self.log_file, stderr=subprocess.STDOUT
         )
+        self.started_at = time.monotonic() if now is None else now
+        self.restart_at = None
 
     def exited(self) -> int | None:
         return None if self.process is None else self.process.poll()
@@ -148,20 +165,18 @@ def _children(settings: Settings, env: dict[str, str]) -> list[Child]:
         bind = f"127.0.0.1:{PORTS[service]}"
         web = _gunicorn(gunicorn, bind, 2, f"services.{service}:create_app()")
         children += [
-            Child(f"{service}-web", web, web_env, logs / f"{service}-web.log", restart=False),
+            Child(f"{service}-web", web, web_env, logs / f"{service}-web.log"),
             Child(
                 f"{service}-relay",
                 [python, "-m", f"services.{service}", "relay"],
                 env,
                 logs / f"{service}-relay.log",
-                True,
             ),
             Child(
                 f"{service}-consumer",
                 [python, "-m", f"services.{service}", "consumer"],
                 env,
                 logs / f"{service}-consumer.log",
-                True,
             ),
         ]
     # Adjudication and sanctions keep legal deadlines; each records the lapsed ones.
@@ -171,7 +186,6 @@ def _children(settings: Settings, env: dict[str, str]) -> list[Child]:
             [python, "-m", f"services.{service}", "scheduler"],
             env,
             logs / f"{service}-scheduler.log",
-            True,
         )
         for service in DEADLINE_KEEPERS
     ]
@@ -182,7 +196,6 @@ def _children(settings: Settings, env: dict[str, str]) -> list[Child]:
             _gunicorn(gunicorn, f"127.0.0.1:{PORTS['audit']}", 1, "netra.audit_app:create_app()"),
             {**env, "PROMETHEUS_MULTIPROC_DIR": str(_fresh_dir(settings.home / "metrics" / "audit"))},
             logs / "audit-web.log",
-            restart=False,
         )
     )
     # Intake also delivers partners' webhooks from its durable queue.
@@ -192,7 +205,6 @@ def _children(settings: Settings, env: dict[str, str]) -> list[Child]:
             [python, "-m", "services.intake", "webhooks"],
             env,
             logs / "intake-webhooks.log",
-            True,
         )
     )
     return children
@@ -281,17 +293,28 @@ def _print_summary(settings: Settings) -> None:
 
 def _supervise(children: list[Child], stop: threading.Event) -> None:
     while not stop.wait(1.0):
-        for child in children:
-            code = child.exited()
-            if code is None:
-                continue
-            say(f"{child.name} exited with {code}; see {child.log_path}")
-            if child.restart:
-                time.sleep(1)
-                child.start()
-                say(f"{child.name} restarted")
-            else:
-                stop.set()
+        supervise_once(children, time.monotonic())
+
+
+def supervise_once(children: list[Child], now: float) -> None:
+    """Start again each child that is due; schedule each that has died since the last look."""
+    for child in children:
+        if child.restart_at is not None:
+            if now >= child.restart_at:
+                child.start(now)
+                say(f"{child.name} started again")
+            continue
+        code = child.exited()
+        if code is None:
+            continue
+        ran_s = now - child.started_at
+        child.deaths_in_a_row = 1 if ran_s >= STEADY_S else child.deaths_in_a_row + 1
+        pause = backoff_s(child.deaths_in_a_row)
+        child.restart_at = now + pause
+        say(
+            f"{child.name} exited with {code} after {ran_s:.0f} s; starting it again in {pause:.0f} s"
+            f" (death {child.deaths_in_a_row} in a row; see {child.log_path})"
+        )
 
 
 def _shutdown(children: list[Child], cleanups: list[tuple[str, object]]) -> None:

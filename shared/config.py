@@ -19,6 +19,15 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 SERVICES = ("intake", "adjudication", "sanctions")
+# The background processes each service runs beside its web app (`netra run` starts them;
+# their heartbeats say which is down).
+BACKGROUND_PROCESSES: dict[str, tuple[str, ...]] = {
+    "intake": ("relay", "consumer", "webhooks"),
+    "adjudication": ("relay", "consumer", "scheduler"),
+    "sanctions": ("relay", "consumer", "scheduler"),
+}
+# The services that keep legal deadlines: each runs a deadline scheduler.
+DEADLINE_KEEPERS = tuple(s for s, processes in BACKGROUND_PROCESSES.items() if "scheduler" in processes)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -97,6 +97,9 @@ class InboxConsumer:
         self._handlers = handlers
         self._dlq_factory = dlq_producer
         self._dlq: KafkaProducer | None = None
+        # Records not yet handled per "topic/partition", as of the last poll (its heartbeat
+        # reports it; /metrics shows it).
+        self.lag: dict[str, int] = {}
 
     def run(self, consumer: KafkaConsumer, stop: threading.Event) -> None:
         """Poll and handle until ``stop`` is set; offsets follow database commits."""
@@ -109,6 +112,7 @@ class InboxConsumer:
                 done = self._handle_partition(messages)
                 if done is not None:
                     handled[tp] = OffsetAndMetadata(done + 1, "", -1)
+                self._note_lag(consumer, tp, messages[0].offset if done is None else done + 1)
                 if done is None or done < messages[-1].offset:
                     # A transient failure: read again from the first unhandled record.
                     consumer.seek(tp, messages[0].offset if done is None else done + 1)
@@ -126,6 +130,12 @@ class InboxConsumer:
             except KafkaError as exc:  # e.g. partitions moved away: their new owner re-reads
                 log.warning("final offset commit failed: %s", exc, extra={"consumer": self.name})
         log.info("consumer stopped", extra={"consumer": self.name})
+
+    def _note_lag(self, consumer: KafkaConsumer, tp: Any, next_offset: int) -> None:
+        # The high watermark comes with each fetch, so this costs no request to the broker.
+        highwater = consumer.highwater(tp)
+        if highwater is not None:
+            self.lag[f"{tp.topic}/{tp.partition}"] = max(0, highwater - next_offset)
 
     def _handle_partition(self, messages: list[Any]) -> int | None:
         """Handle one partition's records in order; return the last offset handled, or None

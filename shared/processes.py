@@ -16,6 +16,7 @@ from shared.clock import Clock, SystemClock
 from shared.config import SERVICES, Settings
 from shared.db import create_engine, prepare_database
 from shared.deadlines import DeadlineScheduler, MissedHandler
+from shared.heartbeat import Heartbeat
 from shared.inbox import Handler, InboxConsumer
 from shared.logs import configure_logging
 from shared.outbox import OutboxRelay
@@ -47,6 +48,15 @@ def stop_on_signals() -> threading.Event:
     return stop
 
 
+def keep_beating(
+    settings: Settings, service: str, process: str, stop: threading.Event, detail: Callable[[], dict] = dict
+) -> None:
+    """Beat for ``process`` of ``service`` until ``stop``, on a connection of its own (so a
+    long batch in the process's main loop never delays a beat)."""
+    engine = create_engine(settings.database_url(service), pool_size=1)
+    Heartbeat(engine, process, detail).keep_beating(stop)
+
+
 def ensure_system_topics(settings: Settings) -> list[str]:
     """Create every service's topic and DLQ (retention.ms=-1) if missing."""
     return ensure_topics(
@@ -74,7 +84,9 @@ def run_relay(settings: Settings, service: str, batch_size: int = 500) -> None:
     configure_logging(settings)
     stop = stop_on_signals()
     ensure_system_topics(settings)
-    build_relay(settings, service, batch_size).run(stop)
+    relay = build_relay(settings, service, batch_size)
+    keep_beating(settings, service, "relay", stop)
+    relay.run(stop)
 
 
 def build_consumer(settings: Settings, wiring: ServiceWiring, clock: Clock | None = None) -> InboxConsumer:
@@ -96,6 +108,7 @@ def run_consumer(settings: Settings, wiring: ServiceWiring) -> None:
     stop = stop_on_signals()
     ensure_system_topics(settings)
     consumer = build_consumer(settings, wiring)
+    keep_beating(settings, wiring.name, "consumer", stop, lambda: {"lag": dict(consumer.lag)})
     kafka = make_consumer(
         settings.kafka_bootstrap,
         f"{settings.topic_prefix}{wiring.name}",
@@ -119,7 +132,9 @@ def run_scheduler(settings: Settings, wiring: ServiceWiring, interval_s: float =
     """Run one service's deadline scheduler until signalled; several may run at once."""
     configure_logging(settings)
     stop = stop_on_signals()
-    build_scheduler(settings, wiring).run(stop, interval_s)
+    scheduler = build_scheduler(settings, wiring)
+    keep_beating(settings, wiring.name, "scheduler", stop)
+    scheduler.run(stop, interval_s)
 
 
 def run_process(

@@ -31,7 +31,7 @@ from shared.clock import Clock, SystemClock
 from shared.config import Settings
 from shared.db import create_engine, prepare_database
 from shared.logs import configure_logging
-from shared.processes import stop_on_signals
+from shared.processes import keep_beating, stop_on_signals
 
 log = logging.getLogger(__name__)
 
@@ -184,4 +184,5 @@ def run_webhook_worker(settings: Settings) -> None:
     configure_logging(settings)
     stop = stop_on_signals()
     engine = create_engine(prepare_database(settings, "intake"), pool_size=2, pre_ping=False)
+    keep_beating(settings, "intake", "webhooks", stop)
     WebhookWorker(engine, SystemClock()).run(stop)

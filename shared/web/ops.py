@@ -3,7 +3,10 @@
 ``/healthz`` answers while the process can answer at all: a failing one means restart it.
 ``/readyz`` answers 200 only when the service can do its work (its database, the token
 registry and Kafka all reachable): a failing one means route no traffic to it yet, not
-restart it, since restarting does not bring a database back.
+restart it, since restarting does not bring a database back. It also names each of the
+service's background processes (relay, consumer, scheduler, webhooks) that is down, from
+their heartbeats; a dead relay does not make the web unready (what it accepts waits in the
+outbox), so it is reported, not counted against readiness.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ import sqlalchemy as sa
 from flask import Response
 
 from shared.bus import kafka_reachable
+from shared.clock import Clock
+from shared.config import BACKGROUND_PROCESSES
+from shared.heartbeat import process_states
+from shared.logs import withheld
 from shared.web import metrics
 from shared.web.inputs import Blueprint
 from shared.web.runtime import runtime
@@ -38,6 +45,14 @@ class ReadinessSchema(ma.Schema):
         values=ma.fields.String(),
         metadata={"description": '"ok", or the reason the check failed', "example": {"database": "ok"}},
     )
+    processes = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.String(),
+        metadata={
+            "description": 'each background process: "ok", or why it counts as down (from its heartbeats)',
+            "example": {"relay": "ok", "consumer": "down: last heartbeat 42 s ago"},
+        },
+    )
 
 
 @blp.route("/healthz")
@@ -58,9 +73,15 @@ def readyz() -> tuple[dict[str, object], int]:
         "kafka": kafka_reachable(rt.settings.kafka_bootstrap, KAFKA_TIMEOUT_S) or "ok",
     }
     ready = all(v == "ok" for v in checks.values())
+    processes = _process_check(rt.engine, rt.service, rt.clock) if checks["database"] == "ok" else {}
     if not ready:
         log.warning("not ready", extra={"checks": checks})
-    return {"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503
+    body: dict[str, object] = {
+        "status": "ready" if ready else "not ready",
+        "checks": checks,
+        "processes": processes,
+    }
+    return body, 200 if ready else 503
 
 
 @blp.route("/metrics")
@@ -69,7 +90,18 @@ def readyz() -> tuple[dict[str, object], int]:
 )
 def prometheus_metrics() -> Response:
     """Request counts and latencies in the Prometheus text format."""
-    return metrics.render(runtime().settings)
+    rt = runtime()
+    return metrics.render(rt.settings, metrics.WorkCollector(rt.engine, rt.service, rt.clock))
+
+
+def _process_check(engine: sa.Engine, service: str, clock: Clock) -> dict[str, str]:
+    if service not in BACKGROUND_PROCESSES:
+        return {}
+    try:
+        with engine.connect() as conn:
+            return process_states(conn, service, clock.now())
+    except sa.exc.SQLAlchemyError as exc:
+        return {"heartbeats": f"not read: {withheld(exc)}"}
 
 
 def _database_check(service_engine: sa.Engine, auth_engine: sa.Engine) -> str:

@@ -69,7 +69,12 @@ def test_create_app_takes_overrides_of_the_environment_settings(api_settings: Se
 def test_readyz_is_ready_when_the_database_and_kafka_answer(client: FlaskClient) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ready", "checks": {"database": "ok", "kafka": "ok"}}
+    body = response.get_json()
+    assert {k: body[k] for k in ("status", "checks")} == {
+        "status": "ready",
+        "checks": {"database": "ok", "kafka": "ok"},
+    }
+    assert set(body["processes"]) == {"relay", "consumer", "webhooks"}  # none runs here: each is named
 
 
 def test_readyz_names_kafka_while_it_is_down_and_recovers_when_it_is_back(

@@ -1,0 +1,76 @@
+"""`netra run` starts again any child that dies, after a pause that doubles while it keeps
+dying, without waiting on one child while another needs it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from netra.supervisor import BACKOFF_MAX_S, STEADY_S, Child, backoff_s, supervise_once
+
+
+def child(tmp_path: Path, name: str, code: str) -> Child:
+    return Child(name, [sys.executable, "-c", code], dict(os.environ), tmp_path / f"{name}.log")
+
+
+def test_the_pause_doubles_from_one_second_up_to_a_minute() -> None:
+    assert [backoff_s(n) for n in range(1, 9)] == [1, 2, 4, 8, 16, 32, 60, 60]
+    assert BACKOFF_MAX_S == 60
+
+
+def test_a_killed_child_is_started_again_after_its_pause(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sleeper = child(tmp_path, "relay", "import time; time.sleep(60)")
+    sleeper.start(now=100.0)
+    first = sleeper.process
+    assert first is not None
+    try:
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(10)
+        supervise_once([sleeper], now=101.0)
+        assert sleeper.process is first and sleeper.restart_at == 102.0  # one second: first death
+        supervise_once([sleeper], now=101.5)
+        assert sleeper.process is first  # not yet due
+        supervise_once([sleeper], now=102.0)
+        assert sleeper.process is not first and sleeper.exited() is None  # alive again
+    finally:
+        sleeper.stop()
+        sleeper.wait(10)
+    said = capsys.readouterr().out
+    assert "relay exited with -9 after 1 s; starting it again in 1 s (death 1 in a row" in said
+    assert "relay started again" in said
+
+
+def test_a_child_that_keeps_dying_waits_longer_each_time_and_others_are_not_held_up(tmp_path: Path) -> None:
+    crasher = child(tmp_path, "web", "raise SystemExit(3)")
+    healthy = child(tmp_path, "consumer", "import time; time.sleep(60)")
+    now = 0.0
+    crasher.start(now)
+    healthy.start(now)
+    pauses = []
+    try:
+        for _ in range(4):
+            assert crasher.process is not None
+            crasher.process.wait(10)
+            now += 0.5
+            supervise_once([crasher, healthy], now)
+            assert crasher.restart_at is not None
+            pauses.append(crasher.restart_at - now)
+            now = crasher.restart_at
+            supervise_once([crasher, healthy], now)  # starts it again
+        assert pauses == [1, 2, 4, 8]
+        assert healthy.exited() is None  # supervising the crasher never stopped the others
+        assert crasher.process is not None
+        crasher.process.wait(10)
+        now += STEADY_S  # ran long enough to count as healthy: the next pause is short again
+        supervise_once([crasher, healthy], now)
+        assert crasher.restart_at == now + 1
+    finally:
+        for c in (crasher, healthy):
+            c.stop()
+            c.wait(10)
