@@ -68,7 +68,7 @@ def get_history(args: dict[str, Any], case_id: uuid.UUID) -> dict[str, Any]:
     try:
         as_of = parse_instant(args["as_of"]) if "as_of" in args else None
     except ValueError as exc:
-        abort(422, message=str(exc), errors={"query": {"as_of": [str(exc)]}})
+        abort(422, message=str(exc), errors={"as_of": [str(exc)]})
     history = case_history(runtime().settings, str(case_id), as_of=as_of, time=args["time"])
     record_read(history)
     if not history.known:

@@ -21,10 +21,11 @@ def if_match() -> int:
     """The case version named by ``If-Match``: 428 when absent, 400 when not a version."""
     raw = request.headers.get("If-Match")
     if raw is None:
-        abort(428, 'this command needs If-Match: "<case version>" (the ETag of GET on the case)')
+        abort(428, message='this command needs If-Match: "<case version>" (the ETag of GET on the case)')
     match = _ETAG.fullmatch(raw)
     if match is None:
-        abort(400, f'If-Match must be a case version such as "3", not {raw!r}')
+        reason = f'If-Match must be a case version such as "3", not {raw[:100]!r}'
+        abort(400, message=reason, errors={"If-Match": [reason]})
     return int(match.group(1))
 
 

@@ -5,6 +5,7 @@ is a 422 naming it rather than silently ignored."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -38,13 +39,20 @@ def text(example: str, required: bool = True, **kwargs: object) -> fields.String
     )
 
 
+# Deadlines are counted forward from these dates (working days, a PPK's follow-up); from a
+# date near the end of Python's calendar (9999-12-31) the count overflows mid-command, a 500.
+# No examination file is dated anywhere near it: a later date is a typo, refused as input.
+LATEST_DAY = date(2999, 12, 31)
+NOT_AFTER_LATEST_DAY = validate.Range(max=LATEST_DAY, error=f"Must not be after {LATEST_DAY.isoformat()}.")
+
+
 def day(example: str, description: str, required: bool = True) -> fields.Date:
-    """An ISO date field."""
+    """An ISO date field, no later than ``LATEST_DAY``."""
     meta = {"example": example, "description": description}
     return (
-        fields.Date(required=True, metadata=meta)
+        fields.Date(required=True, validate=NOT_AFTER_LATEST_DAY, metadata=meta)
         if required
-        else fields.Date(load_default=None, allow_none=True, metadata=meta)
+        else fields.Date(load_default=None, allow_none=True, validate=NOT_AFTER_LATEST_DAY, metadata=meta)
     )
 
 

@@ -54,6 +54,14 @@ def _channel() -> Channel:
     return Channel(channel)
 
 
+def _report_schema() -> ReportRequestSchema:
+    """The report schema for this request: now, the caller's channel, and no ``known_at``
+    before the earliest rule set (there would be no law to judge the report by: a 422, not a
+    LookupError deep in the handler)."""
+    earliest = min(r.effective_from for r in intake_rules().rules.rule_sets)
+    return report_schema(now=runtime().clock.now(), channel=_channel(), known_from=earliest)
+
+
 @blp.route("/reports", methods=["POST"])
 @blp.doc(
     parameters=[
@@ -89,7 +97,7 @@ def post_report() -> Response:
     identity = current_identity()
     rt = runtime()
     try:
-        report = report_schema(now=rt.clock.now(), channel=_channel()).load(data)
+        report = _report_schema().load(data)
     except ValidationError as exc:
         abort(422, errors=flatten_errors(exc.messages))
     deps = intake_rules()
@@ -135,7 +143,7 @@ def post_supplement(report_id: uuid.UUID) -> Response:
         abort(422, errors={"body": ["a supplement is a JSON object of report fields"]})
     identity = current_identity()
     rt, deps = runtime(), intake_rules()
-    schema = report_schema(now=rt.clock.now(), channel=_channel())
+    schema = _report_schema()
     command = SupplementReport(partner=identity.id, report_id=report_id, supplied=supplied)
     try:
         answer = supplement_report(

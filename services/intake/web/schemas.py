@@ -218,12 +218,20 @@ class ReportRequestSchema(_StrictSchema):
     evidence = fields.List(fields.Nested(EvidenceSchema), load_default=list)
     reporter = fields.Nested(ReporterSchema, load_default=None, allow_none=True)
 
-    def __init__(self, *, now: datetime | None = None, channel: Channel | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        now: datetime | None = None,
+        channel: Channel | None = None,
+        known_from: date | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if now is not None and now.utcoffset() is None:
             raise ValueError("now must be timezone-aware")
         self.now = now
         self.channel = channel
+        self.known_from = known_from
 
     def _injected(self) -> tuple[datetime, Channel]:
         # A programming error, not a bad request: the API must say when and through whom.
@@ -265,6 +273,13 @@ class ReportRequestSchema(_StrictSchema):
                 add(("known_at",), "Must not be in the future.")
             if incident_date is not None and known_at < incident_date:
                 add(("known_at",), "Must not be before incident.date.")
+            if self.known_from is not None and known_at < self.known_from:
+                # The report is judged by the rules in force on known_at; there are none before.
+                add(
+                    ("known_at",),
+                    f"Must not be before {self.known_from.isoformat()}, when the earliest "
+                    "admissibility rules Netra holds took effect.",
+                )
         if reported_at is not None:
             if reported_at > now + CLOCK_SKEW:
                 add(("reported_at",), "Must not be in the future.")
@@ -313,14 +328,18 @@ def _number_problems(subject: Mapping[str, Any], today: date) -> dict[str, list[
     return problems
 
 
-def report_schema(now: datetime, channel: Channel | str) -> ReportRequestSchema:
+def report_schema(
+    now: datetime, channel: Channel | str, known_from: date | None = None
+) -> ReportRequestSchema:
     """A schema that loads a ``POST /v1/reports`` body received at ``now`` through ``channel``.
 
     ``now`` must be timezone-aware; it bounds every date ("not in the future") and is the
     ``reported_at`` of a body that has none. ``channel`` comes from the partner's token (a
     ``Channel`` or its name; an unknown name is a configuration error, raised as ValueError).
+    ``known_from``, the day the earliest admissibility rule set takes effect, bounds
+    ``known_at`` from below: a report is judged by the rules in force on it.
     """
-    return ReportRequestSchema(now=now, channel=Channel(channel))
+    return ReportRequestSchema(now=now, channel=Channel(channel), known_from=known_from)
 
 
 # --- Responses ---------------------------------------------------------------------------------
