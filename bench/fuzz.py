@@ -44,6 +44,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from tests.support.openapi import ALL_METHODS, Operation, operations
+
 SERVICES = ("intake", "adjudication", "sanctions", "audit")
 # As netra.supervisor serves them under `make run`.
 PORTS = {"intake": 8001, "adjudication": 8002, "sanctions": 8003, "audit": 8004}
@@ -105,91 +107,9 @@ WEIRD_SEGMENTS = [
 # --- the document ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Operation:
-    """One documented operation with its parameters and body schema, ``$ref``s inlined."""
-
-    method: str
-    template: str
-    path_params: tuple[str, ...]
-    query: tuple[tuple[str, Any], ...]
-    headers: tuple[tuple[str, Any], ...]
-    body: Any
-    example: Any
-
-    @property
-    def writes(self) -> bool:
-        return self.method in ("POST", "PUT", "PATCH", "DELETE")
-
-
-def resolve(node: Any, components: Mapping[str, Any]) -> Any:
-    """``node`` with every ``$ref`` to ``components/schemas`` inlined and ``nullable`` as a
-    null branch (the schemas flask-smorest publishes are not recursive)."""
-    if isinstance(node, list):
-        return [resolve(n, components) for n in node]
-    if not isinstance(node, Mapping):
-        return node
-    if "$ref" in node:
-        return resolve(components[node["$ref"].rsplit("/", 1)[-1]], components)
-    out = {key: resolve(value, components) if key != "properties" else value for key, value in node.items()}
-    if "properties" in node:
-        out["properties"] = {name: resolve(sub, components) for name, sub in node["properties"].items()}
-    if out.pop("nullable", False):
-        return {"anyOf": [out, {"type": "null"}]}
-    return out
-
-
-def operations(doc: Mapping[str, Any]) -> list[Operation]:
+def operations_with_input(doc: Mapping[str, Any]) -> list[Operation]:
     """Every operation in the document that takes some input (a body, a path id or a query)."""
-    components = doc.get("components", {}).get("schemas", {})
-    found = []
-    for template, item in doc.get("paths", {}).items():
-        for method, op in item.items():
-            if method not in ("get", "post", "put", "patch", "delete"):
-                continue
-            params = [*item.get("parameters", []), *op.get("parameters", [])]
-
-            def of(where: str, params: list[Any] = params) -> tuple[tuple[str, Any], ...]:
-                return tuple(
-                    (p["name"], resolve(p.get("schema", {}), components)) for p in params if p["in"] == where
-                )
-
-            content = (op.get("requestBody") or {}).get("content", {}).get("application/json", {})
-            body = resolve(content["schema"], components) if "schema" in content else None
-            found.append(
-                Operation(
-                    method.upper(),
-                    template,
-                    tuple(name for name, _ in of("path")),
-                    of("query"),
-                    of("header"),
-                    body,
-                    content.get("example", example_of(body)),
-                )
-            )
-    return [op for op in found if op.writes or op.path_params or op.query]
-
-
-def example_of(schema: Any) -> Any:
-    """The document's example of ``schema``, or one made of its parts' examples (None when a
-    required part has none)."""
-    if not isinstance(schema, Mapping):
-        return None
-    if "example" in schema:
-        return schema["example"]
-    for sub in schema.get("anyOf", schema.get("oneOf", ())):
-        found = example_of(sub)
-        if found is not None:
-            return found
-    if schema.get("type") == "array":
-        item = example_of(schema.get("items"))
-        return None if item is None else [item]
-    if schema.get("type") == "object" and "properties" in schema:
-        parts = {name: example_of(sub) for name, sub in schema["properties"].items()}
-        if any(parts[name] is None for name in schema.get("required", ())):
-            return None
-        return {name: value for name, value in parts.items() if value is not None}
-    return None
+    return [op for op in operations(doc, ALL_METHODS) if op.writes or op.path_params or op.query]
 
 
 # --- the requests ----------------------------------------------------------------------
@@ -576,7 +496,7 @@ def prepare(service: str, host: str, port: int, token: str) -> Target:
     client = Client(host, port, TIMEOUT)
     auth = {"Authorization": f"Bearer {token}"}
     doc = get_json(client, "/openapi.json", {})
-    return Target(service, client, auth, operations(doc), seed_ids(service, client, auth))
+    return Target(service, client, auth, operations_with_input(doc), seed_ids(service, client, auth))
 
 
 def fuzz_service(target: Target, requests: int, seed: int) -> Tally:

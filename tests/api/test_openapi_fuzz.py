@@ -43,10 +43,10 @@ from shared.web.runtime import runtime
 from tests.api.apps import AGENCY, Service
 from tests.api.test_adjudication import register_case
 from tests.api.test_sanctions_support import refer
+from tests.support.openapi import WRITE_METHODS, Operation, operations
 from tests.unit.sanctions.support import referral
 
 SERVICES = ("intake", "adjudication", "sanctions", "audit")
-WRITE_METHODS = ("post", "put", "patch", "delete")
 JSON_TYPES = ("application/json", "application/problem+json")
 # Examples per operation: 28 write operations, about 1,700 requests and the reads for If-Match,
 # plus the smaller properties; the file runs in about half a minute on two cores.
@@ -60,21 +60,6 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
 
-# OpenAPI 3.0 keywords that JSON Schema does not have (``nullable`` is rewritten) or that
-# only annotate.
-ANNOTATIONS = {
-    "nullable",
-    "examples",
-    "readOnly",
-    "writeOnly",
-    "deprecated",
-    "description",
-    "title",
-    "default",
-    "discriminator",
-    "xml",
-    "externalDocs",
-}
 # Dates near the fixture's clock (10 Dec 2024, where the seeded cases' windows are), in the
 # years around it, anywhere from 0001-01-01 to 9999-12-31, and at those ends.
 FORMATS: dict[str, st.SearchStrategy[str]] = {
@@ -179,24 +164,6 @@ SEED_REPORT_KEY = "fuzz-seed-{}"
 FRESH = 3
 
 
-@dataclass(frozen=True)
-class Operation:
-    """One documented operation: its path template, path and header parameters, body schema."""
-
-    method: str
-    template: str
-    path_params: tuple[str, ...]
-    query: tuple[tuple[str, Any], ...]
-    headers: tuple[tuple[str, Any], ...]
-    body: Any
-    # The requestBody's example in the document, if it gives one.
-    example: Any = None
-
-    @property
-    def name(self) -> str:
-        return f"{self.method} {self.template}"
-
-
 @dataclass
 class Request:
     """A request ready for the test client."""
@@ -236,31 +203,6 @@ class Fresh:
 
     def renew(self, i: int) -> None:
         self.ids[i] = self.make()
-
-
-def json_schema(node: Any, components: Mapping[str, Any]) -> Any:
-    """An OpenAPI 3.0 schema with its ``$ref``s inlined from ``components/schemas``, its
-    annotations dropped and ``nullable`` as a null branch: plain JSON Schema."""
-    if not isinstance(node, Mapping):
-        return node
-    if "$ref" in node:
-        return json_schema(components[node["$ref"].rsplit("/", 1)[-1]], components)
-    out: dict[str, Any] = {}
-    for key, value in node.items():
-        # ``x-`` keys are OpenAPI extensions (apispec writes a date's Range as x-maximum).
-        if key in ANNOTATIONS or key.startswith("x-"):
-            continue
-        if key == "properties":
-            out[key] = {name: json_schema(sub, components) for name, sub in value.items()}
-        elif key in ("items", "additionalProperties"):
-            out[key] = json_schema(value, components)
-        elif key in ("anyOf", "oneOf"):
-            out[key] = [json_schema(sub, components) for sub in value]
-        else:
-            out[key] = value
-    if node.get("nullable"):
-        return {"anyOf": [out, {"type": "null"}]}
-    return out
 
 
 def values(schema: Any) -> st.SearchStrategy[Any]:
@@ -315,28 +257,6 @@ def values(schema: Any) -> st.SearchStrategy[Any]:
     return known
 
 
-def example_of(schema: Any) -> Any:
-    """The document's example of ``schema``: its own, or one composed of its parts' examples
-    (None when a required part has none)."""
-    if not isinstance(schema, Mapping):
-        return None
-    if "example" in schema:
-        return schema["example"]
-    for sub in schema.get("anyOf", schema.get("oneOf", ())):
-        found = example_of(sub)
-        if found is not None:
-            return found
-    if schema.get("type") == "array":
-        item = example_of(schema.get("items"))
-        return None if item is None else [item]
-    if schema.get("type") == "object" and "properties" in schema:
-        parts = {name: example_of(sub) for name, sub in schema["properties"].items()}
-        if any(parts[name] is None for name in schema.get("required", ())):
-            return None
-        return {name: value for name, value in parts.items() if value is not None}
-    return None
-
-
 def weighted(common: st.SearchStrategy[Any], rare: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     """``common`` four times in five, ``rare`` otherwise."""
     return st.integers(0, 4).flatmap(lambda i: rare if i == 0 else common)
@@ -353,42 +273,6 @@ def strings(schema: Mapping[str, Any]) -> st.SearchStrategy[str]:
     else:
         return st.text(min_size=low, max_size=high if high is not None else max(low, 40))
     return found.filter(lambda v: low <= len(v) <= (high if high is not None else len(v)))
-
-
-def operations(doc: Mapping[str, Any], methods: tuple[str, ...]) -> list[Operation]:
-    """The operations of ``doc`` with one of ``methods``, parameters and body as JSON Schema."""
-    components = doc.get("components", {}).get("schemas", {})
-    found = []
-    for template, item in doc["paths"].items():
-        for method, op in item.items():
-            if method not in methods:
-                continue
-            params = [*item.get("parameters", []), *op.get("parameters", [])]
-
-            def of(where: str, params: list[Any] = params) -> tuple[tuple[str, Any], ...]:
-                return tuple(
-                    (p["name"], json_schema(p.get("schema", {}), components))
-                    for p in params
-                    if p["in"] == where
-                )
-
-            content = (op.get("requestBody") or {}).get("content", {})
-            body = content.get("application/json", {}).get("schema")
-            example = content.get("application/json", {}).get("example")
-            if example is None and body is not None:
-                example = example_of(json_schema(body, components))
-            found.append(
-                Operation(
-                    method.upper(),
-                    template,
-                    tuple(name for name, _ in of("path")),
-                    of("query"),
-                    of("header"),
-                    None if body is None else json_schema(body, components),
-                    example,
-                )
-            )
-    return found
 
 
 def document(service: Service) -> dict[str, Any]:
