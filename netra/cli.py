@@ -25,7 +25,7 @@ import click
 
 from netra.audit.cli import audit as audit_commands
 from netra.demo import DEFAULT_URL
-from shared.config import DEADLINE_KEEPERS, REPO_ROOT, SERVICES, Settings
+from shared.config import DEADLINE_KEEPERS, PLATFORM_DATABASES, REPO_ROOT, SERVICES, Settings
 from shared.processes import ServiceWiring
 
 SERVICE = click.Choice(SERVICES)
@@ -108,7 +108,7 @@ def db() -> None:
 
 
 @db.command("url")
-@click.argument("service", type=click.Choice((*SERVICES, "auth", "audit")))
+@click.argument("service", type=click.Choice((*SERVICES, *PLATFORM_DATABASES)))
 @click.option("--sqlalchemy", is_flag=True, help="print the SQLAlchemy form (postgresql+psycopg://)")
 def db_url(service: str, sqlalchemy: bool) -> None:
     """Print a service's database URL (libpq form, for psql and pg_dump)."""
@@ -117,12 +117,12 @@ def db_url(service: str, sqlalchemy: bool) -> None:
 
 
 @db.command("migrate")
-@click.argument("services", nargs=-1, type=click.Choice((*SERVICES, "auth")))
+@click.argument("services", nargs=-1, type=click.Choice((*SERVICES, *PLATFORM_DATABASES)))
 def db_migrate(services: tuple[str, ...]) -> None:
     """Create (if missing) and migrate databases to head; all of them by default."""
     from shared.db import prepare_database
 
-    for service in services or (*SERVICES, "auth"):
+    for service in services or (*SERVICES, *PLATFORM_DATABASES):
         prepare_database(settings(), service)
         click.echo(f"{service}: migrated")
 

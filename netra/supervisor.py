@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from shared.bus import kafka_reachable
-from shared.config import DEADLINE_KEEPERS, REPO_ROOT, SERVICES, Settings
+from shared.config import DEADLINE_KEEPERS, PLATFORM_DATABASES, REPO_ROOT, SERVICES, Settings
 from shared.db import prepare_database
 from shared.pg_embedded import EmbeddedPostgres
 from shared.processes import ensure_system_topics
@@ -105,7 +105,7 @@ def run_system(settings: Settings) -> int:
         _start_postgres(settings, cleanups)
         env.update(_start_kafka(settings, cleanups))
         settings = Settings.from_env(env)
-        for name in (*SERVICES, "auth", "audit"):
+        for name in (*SERVICES, *PLATFORM_DATABASES):
             prepare_database(settings, name)
         say("databases migrated")
         ensure_system_topics(settings)

@@ -5,8 +5,11 @@ Database URL of a service, first match wins:
   2. ``DATABASE_URL``: the same server, database ``netra_<service>``;
   3. neither: the embedded PostgreSQL that ``netra pg start`` (run by ``make run``) started,
      whose address is in ``<NETRA_HOME>/pg/server.json``.
-The token registry (``auth``) and the auditor app's record of reads (``audit``) resolve the
-same way, under their own names.
+The token registry (``auth``), the key store (``keyring``) and the auditor app's record of
+reads (``audit``) resolve the same way, under their own names.
+
+The key-encryption key (shared.keyring) comes from ``NETRA_KEK`` (base64 of 32 bytes), else
+the file ``NETRA_KEK_FILE``, else ``<NETRA_HOME>/kek.json``, created on first use.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 SERVICES = ("intake", "adjudication", "sanctions")
+# The databases that are not one service's own: tokens, data keys, the auditor app's reads.
+PLATFORM_DATABASES = ("auth", "keyring", "audit")
 # The background processes each service runs beside its web app (`netra run` starts them;
 # their heartbeats say which is down).
 BACKGROUND_PROCESSES: dict[str, tuple[str, ...]] = {
@@ -52,13 +57,16 @@ class Settings:
     # Set when gunicorn runs several workers: each writes its metrics there and /metrics sums
     # them (prometheus_client reads the same variable itself to choose its storage).
     prometheus_multiproc_dir: str | None = None
+    # The key-encryption key, base64 (NETRA_KEK), or the file holding the KEKs (NETRA_KEK_FILE).
+    kek: str | None = field(default=None, repr=False)
+    kek_file: Path | None = None
 
     def topic(self, service: str) -> str:
         """The topic ``service`` publishes its case events on."""
         return f"{self.topic_prefix}{service}.case-events"
 
     def database_url(self, name: str) -> str:
-        """The SQLAlchemy URL of database ``name`` (a service, or ``auth``)."""
+        """The SQLAlchemy URL of database ``name`` (a service, or a platform database)."""
         if name in self.database_urls:
             return self.database_urls[name]
         server = self.server_url or embedded_server_url(self.home)
@@ -70,7 +78,7 @@ class Settings:
         env = os.environ if env is None else env
         urls = {
             name: _sqlalchemy_url(env[f"{name.upper()}_DATABASE_URL"])
-            for name in (*SERVICES, "auth", "audit")
+            for name in (*SERVICES, *PLATFORM_DATABASES)
             if env.get(f"{name.upper()}_DATABASE_URL")
         }
         server = env.get("DATABASE_URL")
@@ -85,6 +93,8 @@ class Settings:
             log_format=env.get("NETRA_LOG_FORMAT", "json"),
             topic_prefix=env.get("NETRA_TOPIC_PREFIX", ""),
             prometheus_multiproc_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
+            kek=env.get("NETRA_KEK") or None,
+            kek_file=Path(env["NETRA_KEK_FILE"]) if env.get("NETRA_KEK_FILE") else None,
         )
 
 

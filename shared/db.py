@@ -124,6 +124,8 @@ def migrations_dir(service: str) -> Path:
     """Where a service's Alembic environment lives (``auth`` is the token registry's)."""
     if service == "auth":
         return REPO_ROOT / "shared" / "auth_migrations"
+    if service == "keyring":  # the data keys of shared.keyring
+        return REPO_ROOT / "shared" / "keyring_migrations"
     if service == "audit":  # the auditor app's record of reads (netra/audit_app)
         return REPO_ROOT / "netra" / "audit_app" / "migrations"
     return REPO_ROOT / "services" / service / "store" / "migrations"

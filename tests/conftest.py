@@ -135,5 +135,5 @@ def new_topic(kafka: KafkaBroker) -> Callable[[], str]:
 @pytest.fixture
 def settings(pg_server: str, kafka: KafkaBroker, new_database: NewDatabase, tmp_path: Path) -> Settings:
     """Settings for a whole system on fresh databases and the session broker."""
-    urls = {name: new_database(name) for name in ("intake", "adjudication", "sanctions", "auth")}
+    urls = {name: new_database(name) for name in ("intake", "adjudication", "sanctions", "auth", "keyring")}
     return Settings(home=tmp_path, database_urls=urls, kafka_bootstrap=kafka.bootstrap, topic_partitions=3)

@@ -37,10 +37,12 @@ from services.intake.domain.report import Report
 from services.intake.domain.rules import RuleBook
 from services.intake.domain.stages import RECEIVED, STAGE_OF, note_stage
 from services.intake.store import records, webhooks
+from services.intake.store.identities import ReporterSeal
 from services.intake.store.readmodel import READ_MODEL
 from shared.db import retry_on_contention
 from shared.envelope import Actor, Context, Envelope
 from shared.inbox import Handler, PoisonRecord
+from shared.keyring import Erased, KeyStore
 from shared.readmodel import project_all
 from shared.uow import SqlUnitOfWork
 from shared.workdays import WorkingCalendar
@@ -67,7 +69,7 @@ class Submitted:
 
 @retry_on_contention
 def submit_report(
-    cmd: SubmitReport, uow: SqlUnitOfWork, rules: RuleBook, calendar: WorkingCalendar
+    cmd: SubmitReport, uow: SqlUnitOfWork, rules: RuleBook, calendar: WorkingCalendar, keys: KeyStore
 ) -> Submitted:
     """Receive one report (docs/partner-api.md, POST /v1/reports): gather, decide, carry out."""
     with uow:
@@ -80,6 +82,7 @@ def submit_report(
         report_id = str(uuid.uuid4())
         assessment = assess(cmd.report, rules.in_force(cmd.report.known_at), calendar)
         link = decide_link(facts, candidates)
+        seal = ReporterSeal(keys, report_id, actor=cmd.partner, purpose="submit")
         receipt = receive(
             cmd.report,
             report_id=report_id,
@@ -89,9 +92,11 @@ def submit_report(
             link=link,
             open_case=_case_opener(uow.connection, received_at),
             joined_case_number=next((c.case_number for c in candidates if c.case_id == link.case_id), None),
+            reporter_identity=seal.identity(cmd.report.reporter),
         )
         response = _response(receipt, report_id, received_at, assessment)
-        _record_receipt(uow, cmd, receipt, report_id, response, received_at)
+        body = seal.sealed_body(json.loads(cmd.body))
+        _record_receipt(uow, cmd, receipt, report_id, response, received_at, body)
         uow.commit()
     return Submitted(response, replayed=False)
 
@@ -132,9 +137,10 @@ def _record_receipt(
     report_id: str,
     response: dict[str, Any],
     received_at: datetime,
+    body: dict[str, Any],
 ) -> None:
     conn = uow.connection
-    records.keep_body(conn, report_id, json.loads(cmd.body))
+    records.keep_body(conn, report_id, body)
     records.store_response(conn, cmd.partner, cmd.idempotency_key, response)
     # Last: the append holds the service-log lock until the commit. The read models are
     # projected from the appended events themselves, as a replay will project them.
@@ -186,6 +192,7 @@ def supplement_report(
     rules: RuleBook,
     calendar: WorkingCalendar,
     load: Callable[[dict[str, Any]], Report],
+    keys: KeyStore,
 ) -> dict[str, Any] | None:
     """Apply a supplement; the report's new answer, or None when the partner has no such report.
 
@@ -204,19 +211,26 @@ def supplement_report(
             raise NotSupplementable(
                 f"report {cmd.report_id} is {row.status}: only an INCOMPLETE report takes a supplement"
             )
-        body = merged_body(row.body, cmd.supplied)
+        seal = ReporterSeal(keys, str(cmd.report_id), actor=cmd.partner, purpose="supplement")
+        try:
+            body = merged_body(seal.opened_body(row.body), cmd.supplied)
+        except Erased as exc:
+            raise NotSupplementable(
+                f"the reporter's identity of report {cmd.report_id} was erased: it can no longer be completed"
+            ) from exc
         report = load(body)
         assessment = assess(report, rules.in_force(report.known_at), calendar)
         at = uow.clock.now()
         status, events = supplement(
             report_id=str(cmd.report_id),
             case_number=row.case_number,
-            supplied=cmd.supplied,
+            supplied=seal.sealed_body(cmd.supplied),
             report=report,
             assessment=assessment,
             at=at,
+            reporter_identity=seal.identity(report.reporter),
         )
-        records.keep_body(conn, str(cmd.report_id), body)
+        records.keep_body(conn, str(cmd.report_id), seal.sealed_body(body))
         case_id = str(row.case_id)
         appended = uow.events.append(
             case_id,

@@ -34,6 +34,7 @@ from shared.clock import Clock, SystemClock
 from shared.config import Settings
 from shared.db import create_engine, is_contention, prepare_database
 from shared.eventstore import ConcurrencyError
+from shared.keyring import KeyEncryptionKeys, KeyStore
 from shared.logs import configure_logging
 from shared.refusals import IllegalTransition, RuleViolation, RuleViolations, StaleVersion
 from shared.web import metrics, ops
@@ -102,6 +103,7 @@ def build_app(
     configure_logging(settings)
     prepare_database(settings, service)
     prepare_database(settings, "auth")
+    prepare_database(settings, "keyring")
     clock = clock or SystemClock()
 
     app = Flask(__name__)
@@ -121,6 +123,12 @@ def build_app(
         engine=create_engine(settings.database_url(service)),
         # Verifying a token is one indexed lookup, mostly cached: a small pool is enough.
         tokens=TokenRegistry(create_engine(settings.database_url("auth"), pool_size=2), clock),
+        # Personal fields are opened rarely (a named role's read, a decree): a small pool.
+        keys=KeyStore(
+            create_engine(settings.database_url("keyring"), pool_size=2),
+            KeyEncryptionKeys.load(settings),
+            clock,
+        ),
         clock=clock,
     )
 

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from shared.auth import TokenRegistry
 from shared.clock import Clock
 from shared.config import Settings
+from shared.keyring import KeyStore
 
 EXTENSION = "netra"
 
@@ -22,12 +23,14 @@ class Runtime:
     settings: Settings
     engine: sa.Engine  # the service's own database
     tokens: TokenRegistry  # on the shared auth database (see shared.auth)
+    keys: KeyStore  # the data keys of personal fields (see shared.keyring)
     clock: Clock
 
     def close(self) -> None:
-        """Close both connection pools (tests build many apps; gunicorn exits instead)."""
+        """Close the connection pools (tests build many apps; gunicorn exits instead)."""
         self.engine.dispose()
         self.tokens.engine.dispose()
+        self.keys.engine.dispose()
 
 
 def runtime(app: Flask | None = None) -> Runtime:

@@ -23,7 +23,11 @@ from tests.conftest import KafkaBroker, NewDatabase
 @pytest.fixture
 def api_settings(kafka: KafkaBroker, new_database: NewDatabase, tmp_path: Path) -> Settings:
     """Settings with only what one service's app needs: its database and the token registry."""
-    urls = {"intake": new_database("intake"), "auth": new_database("auth")}
+    urls = {
+        "intake": new_database("intake"),
+        "auth": new_database("auth"),
+        "keyring": new_database("keyring"),
+    }
     return Settings(home=tmp_path, database_urls=urls, kafka_bootstrap=kafka.bootstrap, log_format="text")
 
 

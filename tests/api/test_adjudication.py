@@ -30,7 +30,11 @@ Headers = dict[str, str]
 
 @pytest.fixture
 def adjudication(new_database: NewDatabase, tmp_path: Path) -> Iterator[Flask]:
-    urls = {"adjudication": new_database("adjudication"), "auth": new_database("auth")}
+    urls = {
+        "adjudication": new_database("adjudication"),
+        "auth": new_database("auth"),
+        "keyring": new_database("keyring"),
+    }
     # The API never talks to Kafka (the relay does), so these tests need no broker.
     settings = Settings(home=tmp_path, database_urls=urls, kafka_bootstrap="127.0.0.1:1", log_format="text")
     app = create_app(settings, clock=ManualClock(datetime(2024, 3, 6, 2, tzinfo=UTC)))

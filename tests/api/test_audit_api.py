@@ -26,7 +26,10 @@ from tests.support.events import context, event
 
 @pytest.fixture
 def audit_settings(kafka: KafkaBroker, new_database: NewDatabase, tmp_path: Path) -> Settings:
-    urls = {name: new_database(name) for name in ("intake", "adjudication", "sanctions", "auth", "audit")}
+    urls = {
+        name: new_database(name)
+        for name in ("intake", "adjudication", "sanctions", "auth", "keyring", "audit")
+    }
     return Settings(home=tmp_path, database_urls=urls, kafka_bootstrap=kafka.bootstrap, log_format="text")
 
 

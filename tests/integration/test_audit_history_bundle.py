@@ -28,7 +28,7 @@ from tests.support.events import AT
 def system(
     kafka: KafkaBroker, new_database: NewDatabase, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AuditedSystem]:
-    urls = {name: new_database(name) for name in ("intake", "adjudication", "sanctions", "auth")}
+    urls = {name: new_database(name) for name in ("intake", "adjudication", "sanctions", "auth", "keyring")}
     settings = Settings(
         home=tmp_path_factory.mktemp("home"), database_urls=urls, kafka_bootstrap=kafka.bootstrap
     )

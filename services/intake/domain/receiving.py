@@ -74,12 +74,15 @@ def receive(
     link: LinkDecision,
     open_case: Callable[[], tuple[str, str]],
     joined_case_number: str | None = None,
+    reporter_identity: Any = None,
 ) -> Receipt:
     """Decide the events for a received report.
 
     ``open_case`` gives the (case id, case number) of a new case; it is called only when the
     report opens one, so numbers are not used up by reports that join a case.
     ``joined_case_number`` is the number of the case ``link`` joins, when it joins one.
+    ``reporter_identity`` is the reporter's name, address and contact as the event records
+    them: sealed by the caller (shared.keyring), opaque here.
     """
     received = NewEvent(
         REPORT_RECEIVED,
@@ -87,7 +90,7 @@ def receive(
             "report_id": report_id,
             "partner": partner,
             "received_at": received_at.isoformat(),
-            "report": report_record(report),
+            "report": report_record(report, reporter_identity),
         },
         occurred_at=report.reported_at,
     )
@@ -144,8 +147,10 @@ def _opening(
     return NewEvent(kind, payload, occurred_at=at, rule_set=assessment.rule_set)
 
 
-def report_record(report: Report) -> dict[str, Any]:
-    """The report as recorded in ``intake.report_received``: the facts the partner sent."""
+def report_record(report: Report, reporter_identity: Any = None) -> dict[str, Any]:
+    """The report as recorded in ``intake.report_received``: the facts the partner sent, the
+    reporter's identity as ``reporter_identity`` (sealed) and only whether they asked for
+    confidentiality in the clear."""
     subject, incident, election = report.subject, report.incident, report.election
     return {
         "channel": report.channel.value,
@@ -161,7 +166,9 @@ def report_record(report: Report) -> dict[str, Any]:
         "known_at": report.known_at.isoformat(),
         "reported_at": report.reported_at.isoformat(),
         "alleged_violations": list(report.alleged_violations),
-        "reporter": None if report.reporter is None else dict(vars(report.reporter)),
+        "reporter": None
+        if report.reporter is None
+        else {"confidential": report.reporter.confidential, "identity": reporter_identity},
     }
 
 
@@ -185,8 +192,19 @@ def report_of_record(record: dict[str, Any]) -> Report:
         known_at=date.fromisoformat(record["known_at"]),
         reported_at=datetime.fromisoformat(record["reported_at"]),
         alleged_violations=tuple(record["alleged_violations"]),
-        reporter=None if record["reporter"] is None else Reporter(**record["reporter"]),
+        reporter=_reporter_of_record(record["reporter"]),
     )
+
+
+def _reporter_of_record(record: dict[str, Any] | None) -> Reporter | None:
+    """The reporter as far as the record shows it: whether one exists and asked for
+    confidentiality; who they are stays sealed. Reports recorded before identities were
+    sealed kept them in the clear, and are read as recorded."""
+    if record is None:
+        return None
+    if "identity" in record:
+        return Reporter(confidential=bool(record["confidential"]))
+    return Reporter(**record)
 
 
 def _date(value: str | None) -> date | None:
@@ -205,18 +223,21 @@ def supplement(
     report: Report,
     assessment: Assessment,
     at: datetime,
+    reporter_identity: Any = None,
 ) -> tuple[ReportStatus, tuple[NewEvent, ...]]:
     """Decide what a supplement to an INCOMPLETE report does: record what was supplied and,
     when the report now holds everything the law asks, register its case.
 
     The event carries the whole ``report`` as it now stands (``merged_body`` of the original
-    and the supplement), so no reader has to merge it again and none can merge differently."""
+    and the supplement), so no reader has to merge it again and none can merge differently.
+    ``supplied`` and ``reporter_identity`` come with the reporter's identity already sealed
+    (see ``receive``)."""
     supplemented = NewEvent(
         REPORT_SUPPLEMENTED,
         {
             "report_id": report_id,
             "supplied": supplied,
-            "report": report_record(report),
+            "report": report_record(report, reporter_identity),
             "assessment": assessment.to_record(),
         },
         occurred_at=at,

@@ -103,7 +103,9 @@ def post_report() -> Response:
     deps = intake_rules()
     command = SubmitReport(partner=identity.id, idempotency_key=key, body=raw, report=report)
     try:
-        submitted = submit_report(command, SqlUnitOfWork(rt.engine, rt.clock), deps.rules, deps.calendar)
+        submitted = submit_report(
+            command, SqlUnitOfWork(rt.engine, rt.clock), deps.rules, deps.calendar, rt.keys
+        )
     except IdempotencyConflict as exc:
         abort(409, message=str(exc))
     # The stored JSON as it was first sent (a Response passes flask-smorest's dump untouched),
@@ -147,7 +149,7 @@ def post_supplement(report_id: uuid.UUID) -> Response:
     command = SupplementReport(partner=identity.id, report_id=report_id, supplied=supplied)
     try:
         answer = supplement_report(
-            command, SqlUnitOfWork(rt.engine, rt.clock), deps.rules, deps.calendar, schema.load
+            command, SqlUnitOfWork(rt.engine, rt.clock), deps.rules, deps.calendar, schema.load, rt.keys
         )
     except ValidationError as exc:
         abort(422, errors=flatten_errors(exc.messages))
