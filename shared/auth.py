@@ -1,4 +1,4 @@
-"""Bearer tokens: who is calling, in which role, for which agency.
+"""Bearer tokens: who is calling, in which role, for which agency, holding which offices.
 
 A token is ``ntr_`` + 43 random URL-safe characters. Only its SHA-256 is stored, so a copy
 of the table does not let anyone call the API; the raw token is shown once, at creation.
@@ -13,6 +13,13 @@ share, and it holds no case data.
 Revocation takes effect within ``CACHE_TTL`` (30 s) in every process: ``verify`` keeps
 known tokens in a small in-process cache so most requests cost no query. The process that
 revokes forgets the token at once.
+
+An official's token also records the offices (*jabatan*) its holder holds, e.g.
+``PPK_KABUPATEN_KOTA``: sanctions lets it sign a decision only in one of them, so the
+capacity a decision is signed in is bound to the token, not taken from the request body.
+The names are sanctions' vocabulary (``services.sanctions.domain.rules.OFFICIALS``); shared
+code imports no service, so ``netra token create`` checks them against that list and this
+module checks only their shape.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import hashlib
 import re
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn, TypeVar, cast
@@ -43,6 +50,8 @@ CACHE_TTL = timedelta(seconds=30)
 CACHE_MAX = 10_000
 # Short prefixes would make a typo revoke the wrong token.
 MIN_REVOKE_PREFIX = 8
+# An office's name as sanctions spells it (PPK_KABUPATEN_KOTA, JPT_PRATAMA, ...).
+OFFICE_NAME = re.compile(r"[A-Z][A-Z_]{0,63}")
 # The name of the OpenAPI security scheme that shared.web declares.
 SECURITY_SCHEME = "bearerAuth"
 
@@ -57,6 +66,8 @@ tokens_table = sa.Table(
     sa.Column("role", sa.Text, nullable=False),
     sa.Column("agency", sa.Text),
     sa.Column("channel", sa.Text),
+    # A JSON list of office names; [] for every role but official (auth migration 0002).
+    sa.Column("offices", sa.JSON, nullable=False, server_default="[]"),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
 )
@@ -70,6 +81,8 @@ class Identity:
     role: str
     agency: str | None = None
     channel: str | None = None
+    # The offices an official holds and may sign in (sanctions); () for other roles.
+    offices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,7 @@ class TokenInfo:
     role: str
     agency: str | None
     channel: str | None
+    offices: tuple[str, ...]
     created_at: datetime
     revoked_at: datetime | None
 
@@ -99,13 +113,21 @@ class TokenRegistry:
         self._cache: dict[str, tuple[Identity, datetime]] = {}
         self._lock = threading.Lock()
 
-    def create(self, identity: str, role: str, agency: str | None = None, channel: str | None = None) -> str:
+    def create(
+        self,
+        identity: str,
+        role: str,
+        agency: str | None = None,
+        channel: str | None = None,
+        offices: Sequence[str] = (),
+    ) -> str:
         """Register a new token for ``identity`` in ``role`` and return it (shown only now).
 
         A partner must name its agency and the channel its reports arrive through; other roles
-        may name an agency (an official acts for one) but not a channel.
+        may name an agency (an official acts for one) but not a channel. Only an official holds
+        ``offices``: the capacities sanctions lets it sign in (duplicates are dropped).
         """
-        _validate(identity, role, agency, channel)
+        _validate(identity, role, agency, channel, offices)
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self.engine.begin() as conn:
             conn.execute(
@@ -115,6 +137,7 @@ class TokenRegistry:
                     role=role,
                     agency=agency,
                     channel=channel,
+                    offices=list(dict.fromkeys(offices)),
                     created_at=self.clock.now(),
                 )
             )
@@ -141,7 +164,7 @@ class TokenRegistry:
                 # Unknown tokens are not cached: a flood of guesses must not fill memory.
                 self._cache.pop(digest, None)
                 return None
-            found = Identity(row.identity, row.role, row.agency, row.channel)
+            found = Identity(row.identity, row.role, row.agency, row.channel, tuple(row.offices))
             if len(self._cache) >= CACHE_MAX:
                 self._cache.clear()
             self._cache[digest] = (found, now + CACHE_TTL)
@@ -182,10 +205,12 @@ class TokenRegistry:
         """Every token ever created, oldest first, revoked ones included."""
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(tokens_table).order_by(tokens_table.c.created_at)).all()
-        return [TokenInfo(**row._mapping) for row in rows]
+        return [TokenInfo(**{**row._mapping, "offices": tuple(row.offices)}) for row in rows]
 
 
-def _validate(identity: str, role: str, agency: str | None, channel: str | None) -> None:
+def _validate(
+    identity: str, role: str, agency: str | None, channel: str | None, offices: Sequence[str]
+) -> None:
     """Reject a token that could not be used correctly, saying what to change."""
     if not identity or not identity.strip():
         raise ValueError("identity must not be empty")
@@ -200,6 +225,13 @@ def _validate(identity: str, role: str, agency: str | None, channel: str | None)
             raise ValueError(f"a partner token needs a channel: one of {', '.join(CHANNELS)}")
     elif channel is not None:
         raise ValueError(f"only partner tokens have a channel, not {role} tokens")
+    if isinstance(offices, str):
+        raise ValueError("offices must be a list of office names, not one string")
+    if offices and role != "official":
+        raise ValueError(f"only official tokens hold offices, not {role} tokens")
+    for office in offices:
+        if not isinstance(office, str) or not OFFICE_NAME.fullmatch(office):
+            raise ValueError(f"{office!r} is not an office name such as PPK_KABUPATEN_KOTA")
 
 
 # --- Flask -------------------------------------------------------------------------------

@@ -50,6 +50,19 @@ def test_an_official_may_act_for_an_agency_without_a_channel(registry: TokenRegi
     assert registry.verify(token) == Identity("pybm-kab-bogor", "official", "Pemkab Bogor", None)
 
 
+def test_an_officials_token_carries_the_offices_it_holds(registry: TokenRegistry) -> None:
+    token = registry.create(
+        "kepala.bkpsdm",
+        "official",
+        agency="Pemkab Bogor",
+        offices=["PPK_KABUPATEN_KOTA", "JPT_PRATAMA", "PPK_KABUPATEN_KOTA"],
+    )
+    identity = registry.verify(token)
+    assert identity is not None and identity.offices == ("PPK_KABUPATEN_KOTA", "JPT_PRATAMA")
+    [info] = registry.list()
+    assert info.offices == ("PPK_KABUPATEN_KOTA", "JPT_PRATAMA")
+
+
 def test_two_tokens_for_one_identity_are_different(registry: TokenRegistry) -> None:
     assert registry.create("ina", "investigator") != registry.create("ina", "investigator")
 
@@ -72,6 +85,9 @@ def test_tokens_are_stored_hashed(registry: TokenRegistry, auth_engine: sa.Engin
         ({"role": "partner", "agency": "BKN", "channel": "EMAIL"}, "unknown channel 'EMAIL'"),
         ({"role": "janitor"}, "unknown role 'janitor'"),
         ({"role": "investigator", "channel": "BKN"}, "only partner tokens have a channel"),
+        ({"role": "supervisor", "offices": ["PPK_PUSAT"]}, "only official tokens hold offices"),
+        ({"role": "official", "offices": ["ppk pusat"]}, "'ppk pusat' is not an office name"),
+        ({"role": "official", "offices": "PPK_PUSAT"}, "a list of office names"),
     ],
 )
 def test_a_token_that_could_not_be_used_correctly_is_rejected(
@@ -138,6 +154,7 @@ def test_list_shows_who_and_when_but_never_the_token(registry: TokenRegistry, cl
     token = registry.create("bkn-pusat", "partner", agency="BKN", channel="BKN")
     [info] = registry.list()
     assert (info.identity, info.role, info.agency, info.channel) == ("bkn-pusat", "partner", "BKN", "BKN")
+    assert info.offices == ()
     assert info.created_at == clock.now()
     assert info.revoked_at is None
     assert token not in repr(info)
