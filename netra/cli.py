@@ -58,24 +58,46 @@ def token() -> None:
     """Bearer tokens for partners, staff and auditors."""
 
 
+def _offices() -> list[str]:
+    """The offices a decision is signed in, as sanctions' rules name them (``signed_as``)."""
+    from services.sanctions.domain.rules import OFFICIALS
+
+    return sorted(OFFICIALS)
+
+
 @token.command("create")
 @click.option("--role", required=True, help="partner, investigator, supervisor, official, auditor or admin")
 @click.option("--identity", help="who holds it (default: the agency, or the role)")
 @click.option("--agency", help="the partner's or official's agency")
 @click.option("--channel", help="for partners: BAWASLU, BKN, INSPEKTORAT, ATASAN_LANGSUNG or PUBLIC_PORTAL")
-def token_create(role: str, identity: str | None, agency: str | None, channel: str | None) -> None:
+@click.option(
+    "--office",
+    "offices",
+    multiple=True,
+    type=click.Choice(_offices()),
+    help="for officials, repeatable: an office the holder holds and may sign a decision in",
+)
+def token_create(
+    role: str, identity: str | None, agency: str | None, channel: str | None, offices: tuple[str, ...]
+) -> None:
     """Print a new token; only its hash is stored, so keep the printed value."""
     registry = _registry()
     try:
-        value = registry.create(identity or agency or role, role, agency=agency, channel=channel)
+        value = registry.create(
+            identity or agency or role, role, agency=agency, channel=channel, offices=offices
+        )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    if role == "official" and not offices:
+        click.echo(
+            "note: this official token holds no office, so it cannot sign a decision (--office)", err=True
+        )
     click.echo(value)
 
 
 @token.command("list")
 def token_list() -> None:
-    """The tokens' holders, roles and hash prefixes (never the tokens themselves)."""
+    """The tokens' holders, roles, offices and hashes (never the tokens themselves)."""
     for entry in _registry().list():
         click.echo(json.dumps(dataclasses.asdict(entry), default=str))
 

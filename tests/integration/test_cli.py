@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, date, datetime
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
@@ -19,6 +21,7 @@ from shared.outcome import DueDeadline
 from shared.schema import deadlines_set_aside
 from shared.uow import Deadline, SqlUnitOfWork
 from shared.workdays import DayCount
+from tests.conftest import NewDatabase
 from tests.support.events import context, event
 
 
@@ -51,6 +54,45 @@ def test_token_create_refuses_a_partner_without_a_channel(settings: Settings) ->
     )
     assert result.exit_code == 2
     assert "channel" in result.output
+
+
+@pytest.fixture
+def auth_only(new_database: NewDatabase, tmp_path: Path) -> Settings:
+    """Only the token registry's database: the token commands need no broker."""
+    return Settings(home=tmp_path, database_urls={"auth": new_database("auth")})
+
+
+def test_token_create_records_an_officials_offices_and_list_shows_them(auth_only: Settings) -> None:
+    settings = auth_only
+    agency = "Pemerintah Kabupaten Tulang Bawang Barat"
+    args = ["token", "create", "--role", "official", "--agency", agency, "--identity", "kepala.bkpsdm"]
+    offices = ["--office", "PPK_KABUPATEN_KOTA", "--office", "JPT_PRATAMA"]
+    created = CliRunner().invoke(main, [*args, *offices], env=env_of(settings))
+    assert created.exit_code == 0, created.output
+    registry = TokenRegistry(create_engine(settings.database_url("auth")), SystemClock())
+    identity = registry.verify(created.output.strip())
+    assert identity is not None and identity.offices == ("PPK_KABUPATEN_KOTA", "JPT_PRATAMA")
+    listed = CliRunner().invoke(main, ["token", "list"], env=env_of(settings))
+    assert listed.exit_code == 0, listed.output
+    [entry] = [json.loads(line) for line in listed.output.splitlines()]
+    assert (entry["identity"], entry["offices"]) == ("kepala.bkpsdm", ["PPK_KABUPATEN_KOTA", "JPT_PRATAMA"])
+
+
+def test_token_create_refuses_an_office_sanctions_does_not_know(auth_only: Settings) -> None:
+    settings = auth_only
+    args = ["token", "create", "--role", "official", "--agency", "X", "--office", "BUPATI"]
+    result = CliRunner().invoke(main, args, env=env_of(settings))
+    assert result.exit_code == 2
+    assert "Invalid value for '--office': 'BUPATI' is not one of" in result.output
+    assert "'PPK_KABUPATEN_KOTA'" in result.output
+
+
+def test_token_create_refuses_offices_on_a_token_that_is_not_an_officials(auth_only: Settings) -> None:
+    settings = auth_only
+    args = ["token", "create", "--role", "supervisor", "--office", "PPK_PUSAT"]
+    result = CliRunner().invoke(main, args, env=env_of(settings))
+    assert result.exit_code == 2
+    assert "only official tokens hold offices" in result.output
 
 
 def test_db_url_prints_a_libpq_url_for_psql(settings: Settings) -> None:
