@@ -38,11 +38,12 @@ LAPSE_WAIT_S = 75.0
 
 
 def token_maker(tokens: TokenRegistry | TokenMaker) -> TokenMaker:
-    """A function (identity, role, agency, channel) → new token, from a registry or such a function."""
+    """A function (identity, role, agency, channel, offices) → new token, from a registry or
+    such a function."""
     if isinstance(tokens, TokenRegistry):
         registry = tokens
-        return lambda identity, role, agency, channel: registry.create(
-            identity, role, agency=agency, channel=channel
+        return lambda identity, role, agency, channel, offices: registry.create(
+            identity, role, agency=agency, channel=channel, offices=offices
         )
     return tokens
 

@@ -21,8 +21,8 @@ from typing import Any, Protocol
 
 from netra.samples import Lapse, SampleCase, Step, investigator
 
-# (identity, role, agency, channel) -> a bearer token; TokenRegistry.create has this shape.
-TokenMaker = Callable[[str, str, "str | None", "str | None"], str]
+# (identity, role, agency, channel, offices) -> a bearer token; TokenRegistry.create has this shape.
+TokenMaker = Callable[[str, str, "str | None", "str | None", "tuple[str, ...]"], str]
 # A line of progress for a person to read.
 Progress = Callable[[str], None]
 
@@ -165,16 +165,28 @@ class CaseRun:
     def _role(self, role: str) -> dict[str, str]:
         if role not in self.headers:
             letter = self.sample.letter
-            identity, agency = {
-                "supervisor": (f"sup-{letter}", None),
-                "investigator": (investigator(letter), None),
-                "official": (f"pybm-{letter}", self.sample.report.body["subject"]["agency"]),
+            identity, agency, offices = {
+                "supervisor": (f"sup-{letter}", None, ()),
+                "investigator": (investigator(letter), None, ()),
+                # The deciding official holds the office the case's decision is signed in.
+                "official": (
+                    f"pybm-{letter}",
+                    self.sample.report.body["subject"]["agency"],
+                    (self.sample.office,),
+                ),
             }[role]
-            self.headers[role] = self._bearer(identity, role, agency, None)
+            self.headers[role] = self._bearer(identity, role, agency, None, offices)
         return self.headers[role]
 
-    def _bearer(self, identity: str, role: str, agency: str | None, channel: str | None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens(identity, role, agency, channel)}"}
+    def _bearer(
+        self,
+        identity: str,
+        role: str,
+        agency: str | None,
+        channel: str | None,
+        offices: tuple[str, ...] = (),
+    ) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens(identity, role, agency, channel, offices)}"}
 
 
 def _lapsed(case: Mapping[str, Any], lapse: Lapse) -> bool:

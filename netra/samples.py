@@ -276,6 +276,9 @@ class SampleCase:
     steps: tuple[Step | Lapse, ...]
     end_state: str  # at sanctions
     partner_stage: str  # at intake, as the partner sees it
+    # The office of the referral's deciding official, which the decision is signed in: the
+    # sanctions official's token holds it (netra token create --office).
+    office: str
 
     @property
     def letter(self) -> str:
@@ -390,6 +393,7 @@ CASE_A = SampleCase(
     ),
     end_state="CLOSED",
     partner_stage="CLOSED",
+    office="PPK_PROVINSI",
 )
 
 CASE_B = SampleCase(
@@ -413,6 +417,7 @@ CASE_B = SampleCase(
     ),
     end_state="CLOSED",
     partner_stage="CLOSED",
+    office="JPT_MADYA",
 )
 
 CASE_C = SampleCase(
@@ -454,6 +459,7 @@ CASE_C = SampleCase(
     ),
     end_state="CLOSED",
     partner_stage="CLOSED",
+    office="PPK_KABUPATEN_KOTA",
 )
 
 CASE_D1 = SampleCase(
@@ -485,6 +491,7 @@ CASE_D1 = SampleCase(
     ),
     end_state="CLOSED",
     partner_stage="CLOSED",
+    office="PPK_PROVINSI",
 )
 
 CASE_D2 = SampleCase(
@@ -501,6 +508,7 @@ CASE_D2 = SampleCase(
     ),
     end_state="CLOSED",
     partner_stage="CLOSED",
+    office="PPK_PROVINSI",
 )
 
 # E: under PP 53/2010 (adjudication-pp53-2010.1, sanctions-pp53-2010.1). The legacy data has no
@@ -534,6 +542,7 @@ CASE_E = SampleCase(
     ),
     end_state="PPK_NONCOMPLIANT",
     partner_stage="UNDER_EXAMINATION",
+    office="PPK_KABUPATEN_KOTA",
 )
 
 SAMPLE_CASES: tuple[SampleCase, ...] = (CASE_A, CASE_B, CASE_C, CASE_D1, CASE_D2, CASE_E)

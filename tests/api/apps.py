@@ -22,6 +22,8 @@ from shared.web.runtime import runtime
 from tests.conftest import NewDatabase
 
 AGENCY = "Pemerintah Kabupaten Tabanan"
+# The deciding official and the other authority of tests.unit.sanctions.support.referral().
+SIGNING_OFFICES = ("PPK_KABUPATEN_KOTA", "JPT_PRATAMA")
 
 
 @dataclass
@@ -84,8 +86,9 @@ def build_services(new_database: NewDatabase, home: Path) -> dict[str, Service]:
         "sanctions": Service(
             "sanctions",
             sanctions,
-            _bearer(sanctions, "kepala.bkpsdm", "official", agency=AGENCY),
-            _bearer(sanctions, "kepala.bkpsdm", "official", agency=AGENCY),
+            # The offices the seeded referrals' officials sign in (tests.unit.sanctions.support).
+            _bearer(sanctions, "kepala.bkpsdm", "official", agency=AGENCY, offices=SIGNING_OFFICES),
+            _bearer(sanctions, "kepala.bkpsdm", "official", agency=AGENCY, offices=SIGNING_OFFICES),
         ),
         "audit": Service(
             "audit", audit, _bearer(audit, "auditor-1", "auditor"), _bearer(audit, "auditor-1", "auditor")

@@ -119,7 +119,10 @@ def test_loading_twice_replays_instead_of_opening_new_cases(served: tuple[str, A
     url, tokens = served
     first = send_reports(url, tokens)
     again = send_reports(
-        url, lambda i, role, agency, channel: tokens.create(i, role, agency=agency, channel=channel)
+        url,
+        lambda i, role, agency, channel, offices: tokens.create(
+            i, role, agency=agency, channel=channel, offices=offices
+        ),
     )
     assert [r["http_status"] for r in again] == [200] * len(REPORTS)
     assert [r["response"] for r in again] == [r["response"] for r in first]

@@ -1,5 +1,6 @@
-"""The officials' API against a real sanctions app and PostgreSQL: roles and agency, If-Match,
-409 naming the allowed actions, 422 naming the rule and its article, and the read models."""
+"""The officials' API against a real sanctions app and PostgreSQL: roles and agency, the
+offices a token holds, If-Match, 409 naming the allowed actions, 422 naming the rule and its
+article, and the read models."""
 
 from __future__ import annotations
 
@@ -97,8 +98,10 @@ def test_a_step_out_of_order_is_409_naming_the_state_and_the_allowed_actions(
 
 
 def test_a_decision_breaking_the_law_is_422_naming_field_rule_and_article(
-    sanctions: Flask, client: FlaskClient, official: dict[str, str]
+    sanctions: Flask, client: FlaskClient, token_for: Callable[..., dict[str, str]]
 ) -> None:
+    # Holding both offices, so that signing as JPT_PRATAMA reaches the authority in law.
+    official = token_for(offices=("PPK_KABUPATEN_KOTA", "JPT_PRATAMA"))
     case_id = refer(sanctions)
     lighter = command(client, official, case_id, "decision", {**DECISION, "penalty": "S2L"}, 1)
     assert lighter.status_code == 422
@@ -117,6 +120,59 @@ def test_a_decision_breaking_the_law_is_422_naming_field_rule_and_article(
     assert unknown.status_code == 422 and list(js(unknown)["errors"]) == ["fine"]
     # Nothing was recorded by any refusal.
     assert js(client.get(f"/v1/cases/{case_id}", headers=official))["version"] == 1
+
+
+# --- the capacity signed in is bound to the token (netra token create --office) ------------
+
+
+def test_signing_in_an_office_the_token_does_not_hold_is_403_naming_it(
+    sanctions: Flask, client: FlaskClient, official: dict[str, str]
+) -> None:
+    """The official holds PPK_KABUPATEN_KOTA; JPT_PRATAMA is listed in the referral, not held."""
+    case_id = refer(sanctions)
+    signer = {**DECISION, "signed_as": "JPT_PRATAMA", "relation": "ONE_LEVEL_UP"}
+    refused = command(client, official, case_id, "decision", signer, 1)
+    assert refused.status_code == 403, js(refused)
+    body = js(refused)
+    assert (body["office"], body["held_offices"]) == ("JPT_PRATAMA", ["PPK_KABUPATEN_KOTA"])
+    assert body["message"].startswith("Token ini tidak memegang jabatan JPT_PRATAMA; ")
+    assert "does not hold the office JPT_PRATAMA; it holds: PPK_KABUPATEN_KOTA" in body["message"]
+    assert list(body["errors"]) == ["signed_as"]
+    assert body["rules"][0]["field"] == "signed_as" and body["rules"][0]["rule"].startswith("OFFICE_HELD")
+    assert js(client.get(f"/v1/cases/{case_id}", headers=official))["version"] == 1
+
+
+def test_signing_in_an_office_the_token_holds_is_recorded_in_it(
+    sanctions: Flask, client: FlaskClient, official: dict[str, str]
+) -> None:
+    case_id = refer(sanctions)
+    done = command(client, official, case_id, "decision", {**DECISION, "signed_as": "PPK_KABUPATEN_KOTA"}, 1)
+    assert done.status_code == 200, js(done)
+    decision = js(client.get(f"/v1/cases/{case_id}", headers=official))["decision"]
+    assert decision["signed_as"]["official"] == "PPK_KABUPATEN_KOTA"
+
+
+def test_without_signed_as_the_token_must_hold_the_deciding_officials_office(
+    sanctions: Flask, client: FlaskClient, token_for: Callable[..., dict[str, str]]
+) -> None:
+    case_id = refer(sanctions)  # deciding official: PPK_KABUPATEN_KOTA
+    superior = token_for(offices=("JPT_PRATAMA",), who="kadis")
+    refused = command(client, superior, case_id, "decision", DECISION, 1)
+    assert refused.status_code == 403, js(refused)
+    assert js(refused)["office"] == "PPK_KABUPATEN_KOTA"
+    assert "signed_as kosong" in js(refused)["message"]
+    assert "the referral's deciding official, as signed_as is omitted" in js(refused)["message"]
+    # A token with no office at all signs nothing.
+    clerk = token_for(offices=(), who="staf.bkpsdm")
+    bare = command(client, clerk, case_id, "decision", DECISION, 1)
+    assert bare.status_code == 403 and js(bare)["held_offices"] == []
+    assert "jabatan token ini: tidak ada" in js(bare)["message"]
+    # The holder signs it; the other commands are not bound to an office.
+    holder = token_for(offices=("JPT_PRATAMA", "PPK_KABUPATEN_KOTA"))
+    done = command(client, holder, case_id, "decision", DECISION, 1)
+    assert done.status_code == 200, js(done)
+    decree = {"number": "800/77/BKPSDM/2024", "issued_on": "2024-12-09", "document_sha256": SHA}
+    assert command(client, clerk, case_id, "decree", decree, 2).status_code == 200
 
 
 def test_the_list_filters_by_state_penalty_and_appeal(
@@ -174,7 +230,9 @@ def test_the_openapi_document_shows_every_command_with_if_match_and_its_refusals
         post = paths[f"/v1/cases/{{case_id}}/{action}"]["post"]
         assert {"409", "412", "422", "428"} <= set(post["responses"]), action
         assert any(p["name"] == "If-Match" and p["required"] for p in post["parameters"]), action
-    assert "lighter" in paths["/v1/cases/{case_id}/decision"]["post"]["description"]
+    decision = paths["/v1/cases/{case_id}/decision"]["post"]
+    assert "lighter" in decision["description"]
+    assert "403" in decision["responses"] and "office" in decision["responses"]["403"]["description"]
     assert {"get"} <= set(paths["/v1/cases"]) and "/v1/cases/{case_id}/events" in paths
     # The shared events view documents itself in each service's OpenAPI.
     assert paths["/v1/cases/{case_id}/events"]["get"]["summary"].startswith(

@@ -43,13 +43,22 @@ def sanctions(new_database: NewDatabase, tmp_path: Path, sanctions_clock: Manual
     runtime(app).close()
 
 
+# The office of ``referral()``'s deciding official: the default official signs in it.
+OFFICE = "PPK_KABUPATEN_KOTA"
+
+
 @pytest.fixture
 def token_for(sanctions: Flask) -> Callable[..., dict[str, str]]:
     def make(
-        role: str = "official", agency: str | None = AGENCY, who: str = "kepala.bkpsdm"
+        role: str = "official",
+        agency: str | None = AGENCY,
+        who: str = "kepala.bkpsdm",
+        offices: tuple[str, ...] | None = None,
     ) -> dict[str, str]:
+        """A bearer header; an official holds ``OFFICE`` unless ``offices`` says otherwise."""
+        held = offices if offices is not None else (OFFICE,) if role == "official" else ()
         token = runtime(sanctions).tokens.create(
-            who, role, agency=agency, channel="BAWASLU" if role == "partner" else None
+            who, role, agency=agency, channel="BAWASLU" if role == "partner" else None, offices=held
         )
         return {"Authorization": f"Bearer {token}"}
 

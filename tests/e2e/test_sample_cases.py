@@ -117,7 +117,9 @@ def transport(system: Settings, world: ManualClock, sanctions_consumer: None) ->
 def test_the_five_sample_cases_from_report_to_closure(transport: ClockTransport) -> None:
     tokens = runtime(transport.apps["intake"]).tokens
     for sample in SAMPLE_CASES:
-        run = CaseRun(sample, transport, lambda i, r, a, c: tokens.create(i, r, agency=a, channel=c))
+        run = CaseRun(
+            sample, transport, lambda i, r, a, c, o: tokens.create(i, r, agency=a, channel=c, offices=o)
+        )
         checks = CHECKS[sample.letter]
         end = play(run, lambda _line: None, observer(checks))
         assert end["sanctions"] == sample.end_state and end["stage"] == sample.partner_stage

@@ -86,7 +86,12 @@ def test_a_referral_on_kafka_is_ruled_on_to_closure_and_a_broken_one_is_parked(
     assert created["status"] == "REGISTERED" and case_number.startswith("NTR-2024-")
     # The referral adjudication would publish for this case carries the number intake gave it.
     payload = {**referral("BERAT"), "case_number": case_number}
-    official_token = tokens.create("kepala.bkpsdm", "official", agency=payload["subject"]["agency"])
+    official_token = tokens.create(
+        "kepala.bkpsdm",
+        "official",
+        agency=payload["subject"]["agency"],
+        offices=[payload["deciding_official"]["official"]],
+    )
     official = {"Authorization": f"Bearer {official_token}"}
     referral_id = publish_referral(system, case_id, payload)
     # A referral failing its schema, for another case, is parked and holds back nothing else.

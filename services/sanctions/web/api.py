@@ -3,7 +3,9 @@
 Every command names the case version it was decided on in ``If-Match`` (428 without it, 412
 when stale); a command the case's state does not allow is 409 with the state and the
 allowed actions; a command that breaks a legal rule is 422 naming the field, the rule and
-its article. The views only translate HTTP to the pure deciders and back.
+its article. A decision signed in an office the caller's token does not hold is 403 naming
+the office (services.sanctions.web.capacity). The views only translate HTTP to the pure
+deciders and back.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from services.sanctions.domain.decision import DecisionRequest, decide
 from services.sanctions.domain.rules import default_rule_book
 from services.sanctions.handlers import CaseNotFound, Decide, run
 from services.sanctions.web.actions import PATHS, paths_of
+from services.sanctions.web.capacity import OfficeNotHeld, office_not_held, require_office
 from services.sanctions.web.schemas import (
     AnswerRequestSchema,
     AppealDecisionRequestSchema,
@@ -64,6 +67,12 @@ def illegal_transition_with_paths(error: IllegalTransition) -> Any:
     )
 
 
+@blp.errorhandler(OfficeNotHeld)
+def office_not_held_answer(error: OfficeNotHeld) -> Any:
+    """403 naming the office the token does not hold."""
+    return office_not_held(error)
+
+
 def _command(case_id: uuid.UUID, decider: Decide) -> Response:
     rt, identity = runtime(), current_identity()
     try:
@@ -103,15 +112,22 @@ def _documented(summary_schema: Any) -> Any:
 
 
 @blp.route(f"/<uuid:case_id>/{PATHS[Action.DECISION]}", methods=["POST"])
+@blp.alt_response(
+    403,
+    description="Not an official, or signed in an office your token does not hold: `office` names it, "
+    "`held_offices` lists the token's",
+)
 @_documented(DecisionRequestSchema)
 def post_decision(body: dict[str, Any], case_id: uuid.UUID) -> Response:
     """Rule on a referred case: one penalty, within your authority, matching the finding.
 
     Choose the penalty from the case's `penalty_options` (GET /v1/cases/{case_id}). By default
     you sign as the referral's deciding official; name `signed_as` (and `relation`) to sign in
-    another capacity listed in the referral's `authorities`. Refused with 422 when the penalty
-    is lighter or heavier than the finding's level (a lighter one is itself a violation, PP
-    94/2021 Ps 24), outside your authority over this employee, or not one penalty.
+    another capacity listed in the referral's `authorities`. Either way your token must hold
+    that office (`netra token create --office`): otherwise 403 naming it. Refused with 422
+    when the penalty is lighter or heavier than the finding's level (a lighter one is itself
+    a violation, PP 94/2021 Ps 24), outside the authority of the office over this employee,
+    or not one penalty.
     """
     identity, now = current_identity(), runtime().clock.now()
     request = DecisionRequest(
@@ -123,7 +139,13 @@ def post_decision(body: dict[str, Any], case_id: uuid.UUID) -> Response:
         relation=body.get("relation"),
         reason=body.get("reason"),
     )
-    return _command(case_id, lambda case, _today: decide(case, default_rule_book(), CALENDAR, request))
+
+    def decider(case: Case, _today: date) -> Outcome:
+        # The token's offices are checked here, not in the decider: see web/capacity.py.
+        require_office(identity, case, request.signed_as)
+        return decide(case, default_rule_book(), CALENDAR, request)
+
+    return _command(case_id, decider)
 
 
 @blp.route(f"/<uuid:case_id>/{PATHS[Action.DECREE]}", methods=["POST"])

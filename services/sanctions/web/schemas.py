@@ -127,7 +127,8 @@ class DecisionRequestSchema(_Strict):
     signed_as = ma.fields.String(
         validate=v.OneOf(sorted(OFFICIALS)),
         metadata={
-            "description": "The capacity you sign in; default: the referral's deciding official (PyBM)"
+            "description": "The capacity (office) you sign in; default: the referral's deciding official "
+            "(PyBM). Your token must hold it (netra token create --office), else 403"
         },
     )
     relation = ma.fields.String(
