@@ -25,6 +25,7 @@ import click
 
 from netra.audit.cli import audit as audit_commands
 from netra.demo import DEFAULT_URL
+from netra.privacy import privacy as privacy_commands
 from shared.config import DEADLINE_KEEPERS, PLATFORM_DATABASES, REPO_ROOT, SERVICES, Settings
 from shared.processes import ServiceWiring
 
@@ -338,6 +339,7 @@ def deadlines_retry(service: str, deadline_id: Any) -> None:
 
 # verify, replay, history, export and verify-bundle: netra/audit/cli.py.
 main.add_command(audit_commands)
+main.add_command(privacy_commands)
 
 
 # --- demo data ------------------------------------------------------------------------------

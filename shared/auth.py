@@ -41,7 +41,7 @@ from flask_smorest import abort as _abort
 
 from shared.clock import Clock
 
-ROLES = ("partner", "investigator", "supervisor", "official", "auditor", "admin")
+ROLES = ("partner", "investigator", "supervisor", "official", "auditor", "privacy_officer", "admin")
 CHANNELS = ("BAWASLU", "BKN", "INSPEKTORAT", "ATASAN_LANGSUNG", "PUBLIC_PORTAL")
 
 TOKEN_PREFIX = "ntr_"

@@ -25,7 +25,7 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -119,20 +119,6 @@ class KeyEncryptionKeys:
         self.current = current
 
     @classmethod
-    def load(cls, settings: Settings) -> KeyEncryptionKeys:
-        """The KEKs ``settings`` name (shared.config): ``NETRA_KEK``, else ``NETRA_KEK_FILE``,
-        else ``<home>/kek.json``, created with a fresh KEK when missing so ``make run`` needs
-        no step (a named file that is missing is an error, never silently replaced)."""
-        if settings.kek:
-            return cls({"env": _unb64(settings.kek)}, "env")
-        path = settings.kek_file or settings.home / "kek.json"
-        if not path.exists():
-            if settings.kek_file is not None:
-                raise KeyringError(f"NETRA_KEK_FILE {path} does not exist")
-            cls.generate(path)
-        return cls.read(path)
-
-    @classmethod
     def read(cls, path: Path) -> KeyEncryptionKeys:
         """The KEKs kept in ``path``."""
         try:
@@ -197,6 +183,37 @@ class KeyEncryptionKeys:
             raise KeyringError(f"the data key of {subject} does not unwrap under KEK {kek_id!r}") from exc
 
 
+def kek_source(settings: Settings) -> Callable[[], KeyEncryptionKeys]:
+    """Where the KEKs come from: ``NETRA_KEK``, else ``NETRA_KEK_FILE``, else
+    ``<home>/kek.json``, created with a fresh KEK when missing so ``make run`` needs no step
+    (a named file that is missing is an error, never silently replaced).
+
+    The file is read again whenever it changes, so a rotation reaches every running process
+    at its next use of a key: none goes on wrapping new keys under the KEK being retired."""
+    if settings.kek:
+        fixed = KeyEncryptionKeys({"env": _unb64(settings.kek)}, "env")
+        return lambda: fixed
+    path = settings.kek_file or settings.home / "kek.json"
+    if not path.exists():
+        if settings.kek_file is not None:
+            raise KeyringError(f"NETRA_KEK_FILE {path} does not exist")
+        KeyEncryptionKeys.generate(path)
+    cache: dict[tuple[int, int], KeyEncryptionKeys] = {}
+
+    def current() -> KeyEncryptionKeys:
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            raise KeyringError(f"the KEK file {path} is gone") from exc
+        version = (stat.st_mtime_ns, stat.st_size)
+        if version not in cache:
+            cache.clear()
+            cache[version] = KeyEncryptionKeys.read(path)
+        return cache[version]
+
+    return current
+
+
 def is_sealed(value: Any) -> TypeGuard[dict[str, Any]]:
     """Whether ``value`` is a sealed field as ``seal`` writes it."""
     return (
@@ -237,12 +254,17 @@ class DataKeyInfo:
 
 
 class KeyStore:
-    """Data keys on the ``keyring`` database, wrapped by ``keks``."""
+    """Data keys on the ``keyring`` database, wrapped by the KEKs ``keks`` gives."""
 
-    def __init__(self, engine: sa.Engine, keks: KeyEncryptionKeys, clock: Clock) -> None:
+    def __init__(self, engine: sa.Engine, keks: Callable[[], KeyEncryptionKeys], clock: Clock) -> None:
         self.engine = engine
-        self.keks = keks
+        self._keks = keks
         self.clock = clock
+
+    @property
+    def keks(self) -> KeyEncryptionKeys:
+        """The KEKs as they are now."""
+        return self._keks()
 
     def create(self, subject: str, *, owner: str) -> bytes:
         """A new data key for ``subject``, committed before any event is sealed under it: an
@@ -330,7 +352,7 @@ class KeyStore:
                     sa.select(data_keys.c.subject, data_keys.c.kek_id, data_keys.c.wrapped)
                     .where(data_keys.c.wrapped.is_not(None), data_keys.c.kek_id != keks.current)
                     .limit(batch)
-                    .with_for_update(skip_locked=True)
+                    .with_for_update()
                 ).all()
                 for row in rows:
                     kek_id, wrapped = keks.wrap(
@@ -342,7 +364,16 @@ class KeyStore:
                         .values(kek_id=kek_id, wrapped=wrapped)
                     )
             done += len(rows)
-            if len(rows) < batch:
-                break
-        self.keks = keks
-        return done
+            if not rows:
+                return done
+
+    def wrapped_by_others(self, kek_id: str) -> int:
+        """How many live data keys are wrapped by a KEK other than ``kek_id``."""
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count())
+                    .select_from(data_keys)
+                    .where(data_keys.c.wrapped.is_not(None), data_keys.c.kek_id != kek_id)
+                ).scalar_one()
+            )

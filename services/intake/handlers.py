@@ -23,7 +23,8 @@ import sqlalchemy as sa
 
 from services.intake.domain.admissibility import Assessment, assess
 from services.intake.domain.commands import SubmitReport, SupplementReport
-from services.intake.domain.events import CASE_STAGE_CHANGED
+from services.intake.domain.disclosure import Reader, disclose, erasure
+from services.intake.domain.events import CASE_STAGE_CHANGED, REPORT_RECEIVED, REPORT_SUPPLEMENTED
 from services.intake.domain.linking import ExistingCase, LinkFacts, decide_link
 from services.intake.domain.receiving import (
     Receipt,
@@ -37,12 +38,12 @@ from services.intake.domain.report import Report
 from services.intake.domain.rules import RuleBook
 from services.intake.domain.stages import RECEIVED, STAGE_OF, note_stage
 from services.intake.store import records, webhooks
-from services.intake.store.identities import ReporterSeal
+from services.intake.store.identities import ReporterSeal, reporter_subject
 from services.intake.store.readmodel import READ_MODEL
 from shared.db import retry_on_contention
 from shared.envelope import Actor, Context, Envelope
 from shared.inbox import Handler, PoisonRecord
-from shared.keyring import Erased, KeyStore
+from shared.keyring import Erased, ErasedField, KeyStore, is_sealed
 from shared.readmodel import project_all
 from shared.uow import SqlUnitOfWork
 from shared.workdays import WorkingCalendar
@@ -252,6 +253,101 @@ def supplement_report(
     if status is ReportStatus.INCOMPLETE:
         answer["missing"] = list(assessment.missing)
     return answer
+
+
+@dataclass(frozen=True)
+class Disclosed:
+    """A reporter's identity as shown to one reader: the clear fields, or erased."""
+
+    report_id: str
+    confidential: bool
+    identity: dict[str, Any] | ErasedField
+
+
+@retry_on_contention
+def disclose_reporter(
+    report_id: uuid.UUID, reader: Reader, uow: SqlUnitOfWork, keys: KeyStore
+) -> Disclosed | None:
+    """Show ``reader`` who filed a report, recording the disclosure on the case first
+    (domain.disclosure decides who may); None when there is no such report, or a partner
+    asks about another partner's report, or the report names no reporter."""
+    with uow:
+        row = records.report_owner(uow.connection, report_id)
+        if row is None or (reader.role == "partner" and row.partner != reader.id):
+            return None
+        case_id = str(row.case_id)
+        history = uow.events.load(case_id)
+        reporter = _latest_reporter(history, str(report_id))
+        if reporter is None:
+            return None
+        event = disclose(
+            reader,
+            report_id=str(report_id),
+            filed_by=row.partner,
+            confidential=reporter.confidential,
+            at=uow.clock.now(),
+        )
+        sealed = reporter.identity
+        opened = keys.open(sealed, purpose="disclose", actor=reader.id) if is_sealed(sealed) else sealed
+        appended = uow.events.append(
+            case_id,
+            [event],
+            expected_version=len(history),
+            context=Context(Actor(reader.id, reader.role), correlation_id=str(report_id)),
+        )
+        project_all(uow.connection, READ_MODEL, appended)
+        uow.commit()
+    return Disclosed(str(report_id), reporter.confidential, opened)
+
+
+@dataclass(frozen=True)
+class _RecordedReporter:
+    confidential: bool
+    identity: Any
+
+
+def _latest_reporter(history: list[Envelope], report_id: str) -> _RecordedReporter | None:
+    """The reporter as the report's latest record (received, or supplemented) holds it."""
+    latest = None
+    for env in history:
+        if (
+            env.event_type in (REPORT_RECEIVED, REPORT_SUPPLEMENTED)
+            and env.payload.get("report_id") == report_id
+        ):
+            latest = env.payload["report"].get("reporter")
+    if latest is None:
+        return None
+    if "identity" in latest:
+        return _RecordedReporter(bool(latest["confidential"]), latest["identity"])
+    # Recorded before identities were sealed: in the clear, as it was sent.
+    clear = {k: v for k, v in latest.items() if k != "confidential"}
+    return _RecordedReporter(bool(latest.get("confidential")), clear)
+
+
+def erase_reporter(
+    report_id: uuid.UUID, *, actor: Actor, reason: str, uow: SqlUnitOfWork, keys: KeyStore
+) -> str | None:
+    """Destroy the data key of a report's reporter and record the erasure on its case; the
+    case id, or None when there is no such report. The key goes first: were the event lost
+    to a crash, running the erasure again records it (the key is already gone)."""
+    subject = reporter_subject(str(report_id))
+    with uow:
+        row = records.report_owner(uow.connection, report_id)
+        if row is None:
+            return None
+        keys.erase(subject, actor=actor.id, reason=reason)
+        case_id = str(row.case_id)
+        history = uow.events.load(case_id)
+        event = erasure(report_id=str(report_id), subject=subject, reason=reason, at=uow.clock.now())
+        appended = uow.events.append(
+            case_id,
+            [event],
+            expected_version=len(history),
+            context=Context(actor, correlation_id=str(report_id)),
+        )
+        project_all(uow.connection, READ_MODEL, appended)
+        uow.commit()
+    return case_id
 
 
 def on_stage_event(received: Envelope, uow: SqlUnitOfWork) -> None:

@@ -34,7 +34,7 @@ from shared.clock import Clock, SystemClock
 from shared.config import Settings
 from shared.db import create_engine, is_contention, prepare_database
 from shared.eventstore import ConcurrencyError
-from shared.keyring import KeyEncryptionKeys, KeyStore
+from shared.keyring import KeyStore, kek_source
 from shared.logs import configure_logging
 from shared.refusals import IllegalTransition, RuleViolation, RuleViolations, StaleVersion
 from shared.web import metrics, ops
@@ -126,7 +126,7 @@ def build_app(
         # Personal fields are opened rarely (a named role's read, a decree): a small pool.
         keys=KeyStore(
             create_engine(settings.database_url("keyring"), pool_size=2),
-            KeyEncryptionKeys.load(settings),
+            kek_source(settings),
             clock,
         ),
         clock=clock,

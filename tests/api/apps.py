@@ -56,7 +56,10 @@ def build_services(new_database: NewDatabase, home: Path) -> dict[str, Service]:
     from services.intake import create_app as intake_app
     from services.sanctions import create_app as sanctions_app
 
-    urls = {name: new_database(name) for name in ("intake", "adjudication", "sanctions", "auth", "keyring", "audit")}
+    urls = {
+        name: new_database(name)
+        for name in ("intake", "adjudication", "sanctions", "auth", "keyring", "audit")
+    }
     settings = Settings(home=home, database_urls=urls, kafka_bootstrap="127.0.0.1:1", log_format="text")
     clock = ManualClock(datetime(2024, 12, 10, 3, 0, tzinfo=UTC))
     factories: dict[str, Callable[..., Flask]] = {

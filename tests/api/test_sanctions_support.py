@@ -37,7 +37,11 @@ def sanctions_clock() -> ManualClock:
 
 @pytest.fixture
 def sanctions(new_database: NewDatabase, tmp_path: Path, sanctions_clock: ManualClock) -> Iterator[Flask]:
-    urls = {"sanctions": new_database("sanctions"), "auth": new_database("auth"), "keyring": new_database("keyring")}
+    urls = {
+        "sanctions": new_database("sanctions"),
+        "auth": new_database("auth"),
+        "keyring": new_database("keyring"),
+    }
     app = create_app(Settings(home=tmp_path, database_urls=urls, log_format="text"), clock=sanctions_clock)
     yield app
     runtime(app).close()

@@ -9,14 +9,18 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 
 from shared.config import Settings
 
 
 @contextmanager
-def service_processes(settings: Settings, modules: Sequence[str], prefix: str = "t") -> Iterator[Settings]:
+def service_processes(
+    settings: Settings, modules: Sequence[str], prefix: str = "t", log_dir: Path | None = None
+) -> Iterator[Settings]:
     """Run ``python -m <module> <process>`` for each "module process" on fresh topics; yield
-    their settings.
+    their settings. Their log lines (stderr) go to ``log_dir/<module>-<process>.log`` when
+    ``log_dir`` is given, else nowhere.
 
     On exit every process gets SIGTERM and must stop cleanly (exit code 0).
     """
@@ -28,9 +32,13 @@ def service_processes(settings: Settings, modules: Sequence[str], prefix: str = 
         "NETRA_TOPIC_PREFIX": prefixed.topic_prefix,
         "NETRA_TOPIC_PARTITIONS": "3",
     }
-    processes = [
-        subprocess.Popen([sys.executable, "-m", *m.split()], env=env, stderr=subprocess.DEVNULL)
+    logs = [
+        (log_dir / f"{m.replace(' ', '-')}.log").open("wb") if log_dir else subprocess.DEVNULL
         for m in modules
+    ]
+    processes = [
+        subprocess.Popen([sys.executable, "-m", *m.split()], env=env, stderr=log)
+        for m, log in zip(modules, logs, strict=True)
     ]
     try:
         yield prefixed
@@ -38,6 +46,9 @@ def service_processes(settings: Settings, modules: Sequence[str], prefix: str = 
         for process in processes:
             process.terminate()
         codes = [process.wait(30) for process in processes]
+        for log in logs:
+            if not isinstance(log, int):
+                log.close()
     assert codes == [0] * len(processes), (
         f"processes did not stop cleanly: {dict(zip(modules, codes, strict=True))}"
     )

@@ -19,3 +19,7 @@ REPORT_SUPPLEMENTED = PREFIX + "report_supplemented"
 # The partner-facing stage, from what adjudication and sanctions publish (domain.stages).
 CASE_STAGE_CHANGED = PREFIX + "case_stage_changed"
 CASE_STAGE_NOTED = PREFIX + "case_stage_noted"
+
+# Personal data (domain.disclosure): who was shown a reporter's identity, and its erasure.
+REPORTER_IDENTITY_DISCLOSED = PREFIX + "reporter_identity_disclosed"
+PERSONAL_DATA_ERASED = PREFIX + "personal_data_erased"

@@ -117,6 +117,13 @@ def report_for_supplement(conn: sa.Connection, report_id: uuid.UUID, partner: st
     ).first()
 
 
+def report_owner(conn: sa.Connection, report_id: uuid.UUID) -> Any:
+    """Which partner filed a report and on which case (``partner``, ``case_id``), or None."""
+    return conn.execute(
+        sa.text("SELECT partner, case_id FROM intake_reports WHERE report_id = :r"), {"r": report_id}
+    ).first()
+
+
 def report_view(conn: sa.Connection, report_id: uuid.UUID, partner: str) -> dict[str, Any] | None:
     """The partner's view of its own report, or None (unknown, or another partner's)."""
     row = conn.execute(

@@ -14,21 +14,25 @@ from marshmallow import ValidationError
 
 from services.intake.bootstrap import IntakeRules
 from services.intake.domain.commands import SubmitReport, SupplementReport
+from services.intake.domain.disclosure import CASE_WORKERS, PRIVACY_OFFICER, NotDisclosed, Reader
 from services.intake.domain.report import Channel
 from services.intake.handlers import (
     IdempotencyConflict,
     NotSupplementable,
+    disclose_reporter,
     submit_report,
     supplement_report,
 )
 from services.intake.store.records import report_view
 from services.intake.web.schemas import (
     ReportCreatedSchema,
+    ReporterIdentitySchema,
     ReportRequestSchema,
     ReportStatusSchema,
     report_schema,
 )
 from shared.auth import abort, current_identity, require_role
+from shared.keyring import ErasedField
 from shared.uow import SqlUnitOfWork
 from shared.web.inputs import Blueprint, json_body
 from shared.web.runtime import runtime
@@ -124,6 +128,36 @@ def get_report(report_id: uuid.UUID) -> dict[str, Any]:
     if view is None:
         abort(404, message=f"no report {report_id} among your agency's reports")
     return view
+
+
+@blp.route("/reports/<uuid:report_id>/reporter")
+@blp.response(200, ReporterIdentitySchema)
+@blp.alt_response(403, description="The reader may not learn who this reporter is")
+@blp.alt_response(404, description="No such report (among yours, for a partner), or it names no reporter")
+@blp.alt_response(410, description="The reporter's identity was erased")
+@require_role("partner", PRIVACY_OFFICER, *CASE_WORKERS)
+def get_reporter(report_id: uuid.UUID) -> dict[str, Any]:
+    """Who filed the report: for the partner that filed it and the privacy officer, and for
+    the supervisor and investigators when the reporter did not ask for confidentiality.
+    Every answer is first recorded on the case (who read it, when)."""
+    caller, rt = current_identity(), runtime()
+    try:
+        shown = disclose_reporter(
+            report_id, Reader(caller.id, caller.role), SqlUnitOfWork(rt.engine, rt.clock), rt.keys
+        )
+    except NotDisclosed as exc:
+        abort(403, message=str(exc))
+    if shown is None:
+        abort(
+            404,
+            message=f"tidak ada pelapor untuk laporan {report_id} / no reporter of report {report_id} for you",
+        )
+    if isinstance(shown.identity, ErasedField):
+        abort(
+            410,
+            message=f"identitas pelapor laporan {report_id} telah dihapus / the reporter's identity was erased",
+        )
+    return {"report_id": shown.report_id, "confidential": shown.confidential, "reporter": shown.identity}
 
 
 @blp.route("/reports/<uuid:report_id>/supplements", methods=["POST"])

@@ -396,6 +396,22 @@ class StageChangeSchema(ma.Schema):
     at = fields.AwareDateTime(metadata={"example": "2024-10-10T02:31:05+00:00"})
 
 
+class ReporterIdentitySchema(ma.Schema):
+    """Who filed a report (``GET /v1/reports/{report_id}/reporter``): each such read is
+    recorded on the case as ``intake.reporter_identity_disclosed``."""
+
+    report_id = fields.String(metadata={"format": "uuid", "example": _REPORT_ID_EXAMPLE})
+    confidential = fields.Boolean(metadata={"example": True})
+    reporter = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={
+            "description": "name, address and contact, as far as they were sent",
+            "example": {"name": "Ni Luh Contoh", "address": "Tabanan"},
+        },
+    )
+
+
 class ReportStatusSchema(ma.Schema):
     """The partner's view of one of its reports (``GET /v1/reports/{report_id}``)."""
 
