@@ -54,6 +54,11 @@ class Settings:
     log_format: str = "json"
     # Lets tests and side-by-side deployments share one Kafka cluster without sharing topics.
     topic_prefix: str = ""
+    # NETRA_WEBHOOK_HTTP_HOSTS, comma-separated: the hosts an administrator vouches for as
+    # partner webhook destinations. Only they may be reached over plain http or at an address
+    # that is not public (an intranet partner, a test server); every other webhook must be
+    # https to public addresses only (services.intake.store.webhooks.DestinationPolicy).
+    webhook_http_hosts: tuple[str, ...] = ()
     # Set when gunicorn runs several workers: each writes its metrics there and /metrics sums
     # them (prometheus_client reads the same variable itself to choose its storage).
     prometheus_multiproc_dir: str | None = None
@@ -92,6 +97,9 @@ class Settings:
             log_level=env.get("NETRA_LOG_LEVEL", "INFO"),
             log_format=env.get("NETRA_LOG_FORMAT", "json"),
             topic_prefix=env.get("NETRA_TOPIC_PREFIX", ""),
+            webhook_http_hosts=tuple(
+                host.strip() for host in env.get("NETRA_WEBHOOK_HTTP_HOSTS", "").split(",") if host.strip()
+            ),
             prometheus_multiproc_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
             kek=env.get("NETRA_KEK") or None,
             kek_file=Path(env["NETRA_KEK_FILE"]) if env.get("NETRA_KEK_FILE") else None,

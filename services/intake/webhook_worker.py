@@ -5,17 +5,24 @@ Each round claims due deliveries with ``FOR UPDATE SKIP LOCKED`` and leases them
 workers never send the same delivery at once and no database lock is held during HTTP.
 A worker that dies mid-round leaves its rows leased; once the lease ends any worker sends
 them again — which is why deliveries are at-least-once and carry ``event_id``.
+
+Before each POST the URL is checked again (``DestinationPolicy``: the host's addresses now,
+not at registration), and the connection goes to an address that check allowed, with the
+URL's host in the Host header, as the TLS server name and in the certificate check: a name
+cannot resolve to a public address for the check and to an internal one for the connection
+(DNS rebinding). No proxy is used and no redirect followed; a refused destination is a
+failed attempt that sends nothing.
 """
 
 from __future__ import annotations
 
+import http.client
 import logging
+import socket
+import ssl
 import threading
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 import sqlalchemy as sa
 
@@ -24,6 +31,9 @@ from services.intake.store.webhooks import (
     DELIVERY_HEADER,
     FAILED_RETRYING,
     SIGNATURE_HEADER,
+    Destination,
+    DestinationPolicy,
+    RefusedDestination,
     backoff,
     sign,
 )
@@ -47,7 +57,7 @@ class Claimed:
     body: bytes
     attempts: int
     url: str
-    secret: str
+    secret: str = field(repr=False)  # never in a log line or a traceback's repr
 
 
 @dataclass(frozen=True)
@@ -62,50 +72,108 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """urllib would turn a redirected POST into a GET; a redirect is a failed attempt instead."""
-
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+# The prefix of a delivery refused before any connection (the reason names no address).
+NOT_SENT = "tidak dikirim / not sent"
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+def _connect(addresses: tuple[str, ...], port: int, timeout: float | None) -> socket.socket:
+    """A TCP connection to the first of ``addresses`` (all of them checked) that answers."""
+    error: OSError = OSError("no address to connect to")
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            error = exc
+    raise error
 
 
-def post_delivery(claimed: Claimed, *, timeout: float) -> Outcome:
-    """POST one delivery, signed; never raises for the partner's failures, only reports them."""
-    request = urllib.request.Request(
-        claimed.url,
-        data=claimed.body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(claimed.secret, claimed.body),
-            DELIVERY_HEADER: str(claimed.id),
-            "User-Agent": "Netra-Webhooks/1",
-        },
-    )
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """http.client, but connecting to the checked addresses instead of resolving ``host``."""
+
+    def __init__(self, destination: Destination, timeout: float) -> None:
+        super().__init__(destination.target.host, destination.target.port, timeout=timeout)
+        self.addresses = destination.addresses
+
+    def connect(self) -> None:
+        self.sock = _connect(self.addresses, self.port, self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """The same over TLS: the URL's host is the server name sent and the one verified."""
+
+    def __init__(self, destination: Destination, timeout: float, tls: ssl.SSLContext) -> None:
+        super().__init__(destination.target.host, destination.target.port, timeout=timeout, context=tls)
+        self.addresses = destination.addresses
+        self.tls = tls
+
+    def connect(self) -> None:
+        sock = _connect(self.addresses, self.port, self.timeout)
+        try:
+            self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
+
+
+def post_delivery(
+    claimed: Claimed, *, timeout: float, policy: DestinationPolicy, tls: ssl.SSLContext | None = None
+) -> Outcome:
+    """POST one delivery, signed, if ``policy`` allows its URL now; never raises for the
+    partner's failures, only reports them."""
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            return Outcome(response.status, None)
-    except urllib.error.HTTPError as exc:
-        return Outcome(exc.code, f"HTTP {exc.code} {exc.reason}"[:MAX_ERROR_CHARS])
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        # Refused, timed out, unresolvable, TLS failure, or a URL urllib cannot use.
-        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-        return Outcome(None, f"{type(exc).__name__}: {reason}"[:MAX_ERROR_CHARS])
+        destination = policy.check(claimed.url)
+    except RefusedDestination as refused:
+        # Nothing was sent, so there is no answer to report: only the rule it broke.
+        return Outcome(None, f"{NOT_SENT}: {refused}"[:MAX_ERROR_CHARS])
+    target = destination.target
+    connection: http.client.HTTPConnection
+    if target.scheme == "https":
+        connection = _PinnedHTTPSConnection(destination, timeout, tls or ssl.create_default_context())
+    else:
+        connection = _PinnedHTTPConnection(destination, timeout)
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: sign(claimed.secret, claimed.body),
+        DELIVERY_HEADER: str(claimed.id),
+        "User-Agent": "Netra-Webhooks/1",
+    }
+    try:
+        connection.request("POST", target.path, body=claimed.body, headers=headers)
+        response = connection.getresponse()
+        status, reason = response.status, response.reason
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        # Refused, timed out, TLS failure, or not HTTP: the partner's own endpoint failed.
+        return Outcome(None, f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS])
+    finally:
+        connection.close()
+    if 200 <= status < 300:
+        return Outcome(status, None)
+    if 300 <= status < 400:
+        # Following it would send the signed body wherever the Location says, unchecked.
+        return Outcome(status, f"HTTP {status} {reason} (redirects are not followed)"[:MAX_ERROR_CHARS])
+    return Outcome(status, f"HTTP {status} {reason}"[:MAX_ERROR_CHARS])
 
 
 class WebhookWorker:
     """Sends due deliveries from ``webhook_deliveries``; the clock decides what is due."""
 
     def __init__(
-        self, engine: sa.Engine, clock: Clock, *, batch_size: int = 20, timeout: float = 10.0
+        self,
+        engine: sa.Engine,
+        clock: Clock,
+        *,
+        batch_size: int = 20,
+        timeout: float = 10.0,
+        policy: DestinationPolicy | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.batch_size = batch_size
         self.timeout = timeout
+        # Default: https to public addresses only, nothing allow-listed.
+        self.policy = policy or DestinationPolicy()
+        self.tls = tls or ssl.create_default_context()
         # Sends are sequential, so a round can take batch_size timeouts; the lease outlasts it.
         self.lease = timedelta(seconds=timeout * batch_size + 60)
 
@@ -160,7 +228,7 @@ class WebhookWorker:
         """One round: claim, send and record each due delivery; return how many were attempted."""
         claimed = self.claim()
         for delivery in claimed:
-            outcome = post_delivery(delivery, timeout=self.timeout)
+            outcome = post_delivery(delivery, timeout=self.timeout, policy=self.policy, tls=self.tls)
             self.record(delivery, outcome)
             if not outcome.delivered:
                 log.info("webhook delivery %s failed: %s", delivery.id, outcome.error)
@@ -185,4 +253,5 @@ def run_webhook_worker(settings: Settings) -> None:
     stop = stop_on_signals()
     engine = create_engine(prepare_database(settings, "intake"), pool_size=2, pre_ping=False)
     keep_beating(settings, "intake", "webhooks", stop)
-    WebhookWorker(engine, SystemClock()).run(stop)
+    policy = DestinationPolicy.of(settings.webhook_http_hosts)
+    WebhookWorker(engine, SystemClock(), policy=policy).run(stop)

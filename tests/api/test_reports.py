@@ -17,20 +17,23 @@ from flask.testing import FlaskClient
 from services.intake import create_app
 from services.intake.store.webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, verify
 from services.intake.web.examples import CONTRACT_EXAMPLE
+from services.intake.web.webhooks import RESOLVER, destination_policy
 from services.intake.webhook_worker import WebhookWorker
 from shared.auth import TokenRegistry
 from shared.clock import ManualClock
 from shared.config import Settings
 from shared.web import MAX_BODY_BYTES
 from shared.web.runtime import runtime
-from tests.support.partner_server import partner_server
+from tests.support.partner_server import Dns, allow_listed, partner_server
 
 BODY: dict[str, Any] = copy.deepcopy(CONTRACT_EXAMPLE)
 
 
 @pytest.fixture
 def intake(api_settings: Settings, clock: ManualClock) -> Iterator[Flask]:
-    app = create_app(api_settings, clock=clock)
+    # Webhooks may go to the local partner server: its host allow-listed, and in the app's DNS.
+    app = create_app(allow_listed(api_settings), clock=clock)
+    app.extensions[RESOLVER] = Dns()
     yield app
     runtime(app).close()
 
@@ -391,7 +394,8 @@ def test_a_partner_with_a_webhook_is_told_its_report_was_received(
         ]
         # The real delivery worker sends the queue to the partner's real HTTP server.
         assert server.received == []
-        assert WebhookWorker(runtime(intake).engine, clock, timeout=5).run_once() == 2
+        worker = WebhookWorker(runtime(intake).engine, clock, timeout=5, policy=destination_policy(intake))
+        assert worker.run_once() == 2
         received = list(server.received)
 
     # What each partner's server got: one signed POST about its own report, nothing else.

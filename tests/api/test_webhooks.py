@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,17 +12,54 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from services.intake import create_app
+from services.intake.store import webhooks as policy
 from services.intake.store.webhooks import enqueue_stage_change
+from services.intake.web.webhooks import RESOLVER, destination_policy
+from services.intake.webhook_worker import NOT_SENT, WebhookWorker
+from shared.clock import ManualClock
+from shared.config import Settings
 from shared.web.runtime import runtime
 from tests.api import test_reports
 from tests.api.test_reports import BODY, post
+from tests.support.partner_server import HOST, Dns, allow_listed, partner_server
 
 # The report tests' fixtures, shared by name: pytest finds fixtures in the module namespace.
-intake = test_reports.intake
 partner = test_reports.partner
 token_for = test_reports.token_for
 
 SECRET = "0123456789abcdef-secret"
+PUBLIC = "93.184.215.14"  # a public address; nothing is sent to it in these tests
+
+
+@pytest.fixture
+def dns() -> Dns:
+    """The app's DNS: partner.example is public, the partner server's host is 127.0.0.1, and
+    each of the other names is one kind of address a webhook must not reach."""
+    return Dns(
+        {
+            HOST: ["127.0.0.1"],
+            "partner.example": [PUBLIC],
+            "partner6.example": ["2606:4700::1111"],
+            "localhost": ["127.0.0.1", "::1"],
+            "intranet.example": ["10.20.30.40"],
+            "metadata.example": ["169.254.169.254"],
+            "mixed.example": [PUBLIC, "192.168.1.10"],
+            "mapped.example": ["::ffff:10.0.0.1"],
+            "ula.example": ["fd00::1"],
+            "multicast.example": ["224.0.0.1"],
+            "sixtofour.example": ["2002:7f00:1::1"],
+        }
+    )
+
+
+@pytest.fixture
+def intake(api_settings: Settings, clock: ManualClock, dns: Dns) -> Iterator[Flask]:
+    """Intake as test_reports builds it (the partner server's host allow-listed), with ``dns``."""
+    app = create_app(allow_listed(api_settings), clock=clock)
+    app.extensions[RESOLVER] = dns
+    yield app
+    runtime(app).close()
 
 
 def json_of(response: Any) -> Any:
@@ -74,14 +112,165 @@ def test_a_registration_is_stored_replaced_and_its_secret_never_returned(
     assert "secret" not in json_of(first) and SECRET not in first.get_data(as_text=True)
 
     replaced = client.put(
-        "/v1/webhook", json={"url": "http://127.0.0.1:9/hook", "secret": "x" * 16}, headers=partner
+        "/v1/webhook", json={"url": f"http://{HOST}:9/hook", "secret": "x" * 16}, headers=partner
     )
     assert replaced.status_code == 200
     assert "x" * 16 not in replaced.get_data(as_text=True)
     with runtime(intake).engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT partner, url, secret FROM webhooks")).all()
-    assert [(r.url, r.secret) for r in rows] == [("http://127.0.0.1:9/hook", "x" * 16)]
+    assert [(r.url, r.secret) for r in rows] == [(f"http://{HOST}:9/hook", "x" * 16)]
     assert SECRET not in json.dumps(intake.test_client().get("/openapi.json").json)
+
+
+# Every kind of URL a partner could use to make Netra POST into its own network, and the
+# rule that refuses it. The messages are policy's own; none names an address.
+FORBIDDEN = [
+    ("https://127.0.0.1/hook", policy.NOT_PUBLIC),
+    ("https://localhost/hook", policy.NOT_PUBLIC),
+    ("https://[::1]/hook", policy.NOT_PUBLIC),
+    ("https://[::]/hook", policy.NOT_PUBLIC),
+    ("https://0.0.0.0/hook", policy.NOT_PUBLIC),
+    ("https://169.254.169.254/latest/meta-data/", policy.NOT_PUBLIC),
+    ("https://10.1.2.3/hook", policy.NOT_PUBLIC),
+    ("https://192.168.1.10/hook", policy.NOT_PUBLIC),
+    ("https://172.16.0.1/hook", policy.NOT_PUBLIC),
+    ("https://172.31.255.254/hook", policy.NOT_PUBLIC),
+    ("https://100.64.0.1/hook", policy.NOT_PUBLIC),
+    ("https://[::ffff:127.0.0.1]/hook", policy.NOT_PUBLIC),
+    ("https://[::ffff:a9fe:a9fe]/hook", policy.NOT_PUBLIC),
+    ("https://[fe80::1]/hook", policy.NOT_PUBLIC),
+    ("https://[fd00::1]/hook", policy.NOT_PUBLIC),
+    ("https://224.0.0.1/hook", policy.NOT_PUBLIC),
+    ("https://240.0.0.1/hook", policy.NOT_PUBLIC),
+    ("https://255.255.255.255/hook", policy.NOT_PUBLIC),
+    ("https://intranet.example/hook", policy.NOT_PUBLIC),
+    ("https://metadata.example/hook", policy.NOT_PUBLIC),
+    ("https://mixed.example/hook", policy.NOT_PUBLIC),
+    ("https://mapped.example/hook", policy.NOT_PUBLIC),
+    ("https://ula.example/hook", policy.NOT_PUBLIC),
+    ("https://multicast.example/hook", policy.NOT_PUBLIC),
+    ("https://sixtofour.example/hook", policy.NOT_PUBLIC),
+    ("https://0x7f000001/hook", policy.NUMERIC_HOST),
+    ("https://2130706433/hook", policy.NUMERIC_HOST),
+    ("https://0177.0.0.1/hook", policy.NUMERIC_HOST),
+    ("https://127.1/hook", policy.NUMERIC_HOST),
+    ("https://0x7f.0.0.1/hook", policy.NUMERIC_HOST),
+    ("https://1.2.3.4.5/hook", policy.NUMERIC_HOST),
+    ("https://user:pw@partner.example/hook", policy.NO_USERINFO),
+    ("https://user@partner.example/hook", policy.NO_USERINFO),
+    ("http://partner.example/hook", policy.NEEDS_HTTPS),
+    ("http://127.0.0.1:9/hook", policy.NEEDS_HTTPS),
+    ("ftp://partner.example/hook", policy.NEEDS_HTTPS),
+    ("https://partner.example/hook#top", policy.NO_FRAGMENT),
+    ("https://[fe80::1%25eth0]/hook", policy.BAD_HOST),
+    ("https://%31%32%37.0.0.1/hook", policy.BAD_HOST),
+    ("https://nowhere.example/hook", policy.UNRESOLVED),
+    ("https://partner.example\\@127.0.0.1/hook", policy.NOT_A_URL),
+    ("https:///hook", policy.NOT_A_URL),
+    ("https://partner.example:0/hook", policy.NOT_A_URL),
+]
+
+
+@pytest.mark.parametrize(("url", "reason"), FORBIDDEN, ids=[u for u, _ in FORBIDDEN])
+def test_a_url_into_our_own_network_is_refused_at_registration_naming_url(
+    intake: Flask, partner: dict[str, str], url: str, reason: str
+) -> None:
+    response = intake.test_client().put("/v1/webhook", json={"url": url, "secret": SECRET}, headers=partner)
+    assert response.status_code == 422, response.data
+    body = json_of(response)
+    assert body["errors"] == {"url": [reason]}
+    # Bahasa Indonesia first, then English; no address any name resolved to.
+    indonesian, english = reason.split(" / ", 1)
+    assert indonesian and english
+    for address in ("127.0.0.1", "10.20.30.40", "169.254.169.254", "192.168.1.10", "::1"):
+        assert address not in response.get_data(as_text=True).replace(url, "")
+    with runtime(intake).engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM webhooks")).scalar_one() == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://partner.example/netra",
+        "https://PARTNER.example:8443/netra?x=1",
+        "https://partner6.example/netra",
+        "https://93.184.215.14/netra",
+        "https://[2606:4700::1111]/netra",
+        f"http://{HOST}:9000/hook",  # allow-listed by the administrator, so http and 127.0.0.1
+        f"https://{HOST}/hook",
+    ],
+)
+def test_https_to_public_addresses_and_http_to_allow_listed_hosts_are_accepted(
+    intake: Flask, partner: dict[str, str], url: str
+) -> None:
+    response = intake.test_client().put("/v1/webhook", json={"url": url, "secret": SECRET}, headers=partner)
+    assert response.status_code == 200, response.data
+    assert json_of(response)["url"] == url
+
+
+def test_an_allow_listed_host_still_may_not_reach_link_local_or_unspecified_addresses(
+    intake: Flask, partner: dict[str, str], dns: Dns
+) -> None:
+    for answer in ("169.254.169.254", "0.0.0.0", "fe80::1", "224.0.0.1"):
+        dns.answers[HOST] = [answer]
+        response = intake.test_client().put(
+            "/v1/webhook", json={"url": f"http://{HOST}:9/hook", "secret": SECRET}, headers=partner
+        )
+        assert response.status_code == 422, (answer, response.data)
+        assert json_of(response)["errors"] == {"url": [policy.NOT_PUBLIC]}
+
+
+def test_a_bad_url_and_a_bad_secret_are_named_together_without_looking_the_host_up(
+    intake: Flask, partner: dict[str, str], dns: Dns
+) -> None:
+    client = intake.test_client()
+    both = client.put(
+        "/v1/webhook", json={"url": "https://user:pw@x.example/", "secret": "short"}, headers=partner
+    )
+    assert both.status_code == 422
+    assert json_of(both)["errors"]["url"] == [policy.NO_USERINFO] and "secret" in json_of(both)["errors"]
+    only_secret = client.put(
+        "/v1/webhook", json={"url": "https://partner.example/", "secret": "s"}, headers=partner
+    )
+    assert set(json_of(only_secret)["errors"]) == {"secret"}
+    assert dns.asked == []  # a request refused anyway costs no DNS lookup
+
+
+def test_a_registered_host_whose_dns_turns_internal_gets_nothing_and_learns_nothing(
+    intake: Flask, partner: dict[str, str], dns: Dns, clock: ManualClock
+) -> None:
+    """DNS rebinding: the name was public at registration and is 127.0.0.1 at delivery, where
+    a server listens. The worker asks the same DNS again, refuses, and sends nothing."""
+    client = intake.test_client()
+    with partner_server() as server:
+        url = f"https://partner.example:{server.port}/hook"
+        assert (
+            client.put("/v1/webhook", json={"url": url, "secret": SECRET}, headers=partner).status_code == 200
+        )
+        post(client, partner, BODY)  # queues the RECEIVED notice
+        dns.answers["partner.example"] = ["127.0.0.1"]
+        worker = WebhookWorker(runtime(intake).engine, clock, timeout=5, policy=destination_policy(intake))
+        assert worker.run_once() == 1
+        assert server.received == []
+    [delivery] = json_of(client.get("/v1/webhook/deliveries", headers=partner))
+    assert (delivery["status"], delivery["attempts"], delivery["last_status_code"]) == (
+        "FAILED_RETRYING",
+        1,
+        None,
+    )
+    assert delivery["last_error"] == f"{NOT_SENT}: {policy.NOT_PUBLIC}"
+    assert "127.0.0.1" not in delivery["last_error"]
+
+
+def test_the_secret_is_never_logged_at_registration(
+    intake: Flask, partner: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    client = intake.test_client()
+    with caplog.at_level(logging.DEBUG):
+        assert client.put("/v1/webhook", json=GOOD, headers=partner).status_code == 200
+        client.put("/v1/webhook", json={"url": "https://127.0.0.1/", "secret": SECRET}, headers=partner)
+    assert caplog.records
+    assert all(SECRET not in str(r.__dict__) for r in caplog.records)
 
 
 def stage_change(app: Flask, case_id: str, event_id: str, stage: str) -> int:

@@ -1,7 +1,8 @@
 """Webhook queueing and delivery against a real PostgreSQL and a real HTTP partner endpoint.
 
-The partner is an http.server on 127.0.0.1 in a thread; the worker's clock is a ManualClock,
-so backoff is tested by moving time, not by sleeping.
+The partner is an http.server on 127.0.0.1 in a thread, named partner.test in the worker's
+DNS and allow-listed as an administrator would (tests/support/partner_server.py); the
+worker's clock is a ManualClock, so backoff is tested by moving time, not by sleeping.
 """
 
 from __future__ import annotations
@@ -9,12 +10,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
+import ssl
+import subprocess
 import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,16 +27,23 @@ import sqlalchemy as sa
 
 from services.intake.store.webhooks import (
     MAX_BACKOFF,
+    NOT_PUBLIC,
+    NUMERIC_HOST,
+    DestinationPolicy,
+    RefusedDestination,
     backoff,
     enqueue_stage_change,
     register_webhook,
     render_body,
     sign,
+    system_resolver,
     verify,
 )
-from services.intake.webhook_worker import WebhookWorker
+from services.intake.webhook_worker import NOT_SENT, Claimed, WebhookWorker
 from shared.clock import ManualClock
+from shared.config import Settings
 from shared.pg_embedded import free_port
+from tests.support.partner_server import HOST, Dns
 
 SECRET = "s3cret-of-at-least-16"
 AT = datetime(2024, 10, 10, 2, 30, tzinfo=UTC)
@@ -41,6 +53,7 @@ AT = datetime(2024, 10, 10, 2, 30, tzinfo=UTC)
 class Received:
     headers: dict[str, str]
     body: bytes
+    path: str = "/hook"
 
 
 @dataclass
@@ -51,10 +64,15 @@ class PartnerEndpoint:
     received: list[Received] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
+    # Sent as Location with a 3xx status.
+    location: str | None = None
+    # Serve https with this (server) context; the SNI names asked for are kept.
+    tls: ssl.SSLContext | None = None
+    server_names: list[str | None] = field(default_factory=list)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
+        return f"{'https' if self.tls else 'http'}://{HOST}:{self.port}/hook"
 
     def start(self) -> None:
         endpoint = self
@@ -62,16 +80,23 @@ class PartnerEndpoint:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                endpoint.received.append(Received(dict(self.headers.items()), body))
+                endpoint.received.append(Received(dict(self.headers.items()), body, self.path))
                 status = endpoint.statuses.pop(0) if endpoint.statuses else 200
                 self.send_response(status)
+                if endpoint.location and 300 <= status < 400:
+                    self.send_header("Location", endpoint.location)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            do_GET = do_POST
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        if self.tls is not None:
+            self.tls.sni_callback = lambda sock, name, ctx: endpoint.server_names.append(name)
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
@@ -92,6 +117,19 @@ def endpoint() -> Iterator[PartnerEndpoint]:
 @pytest.fixture
 def worker_clock() -> ManualClock:
     return ManualClock(AT)
+
+
+@pytest.fixture
+def dns() -> Dns:
+    """The worker's DNS: the partner endpoint's host (allow-listed) is 127.0.0.1."""
+    return Dns()
+
+
+def webhook_worker(engine: sa.Engine, clock: ManualClock, dns: Dns, **kwargs: Any) -> WebhookWorker:
+    """The worker as run_webhook_worker builds it, with HOST allow-listed and ``dns``."""
+    settings = Settings(home=Path("."), webhook_http_hosts=(HOST,))
+    policy = DestinationPolicy.of(settings.webhook_http_hosts, dns)
+    return WebhookWorker(engine, clock, policy=policy, **kwargs)
 
 
 def add_report(engine: sa.Engine, partner: str, case_id: uuid.UUID) -> uuid.UUID:
@@ -166,14 +204,14 @@ def test_one_delivery_per_report_whose_partner_has_a_webhook_and_none_twice(
 
 
 def test_the_worker_posts_the_signed_body_and_marks_it_delivered(
-    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock
+    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns
 ) -> None:
     case_id = uuid.uuid4()
     register(engine, "bawaslu-a", endpoint.url)
     report_id = add_report(engine, "bawaslu-a", case_id)
     enqueue(engine, case_id)
 
-    assert WebhookWorker(engine, worker_clock).run_once() == 1
+    assert webhook_worker(engine, worker_clock, dns).run_once() == 1
 
     [got] = endpoint.received
     assert json.loads(got.body) == {
@@ -188,18 +226,18 @@ def test_the_worker_posts_the_signed_body_and_marks_it_delivered(
     [row] = deliveries(engine)
     assert got.headers["X-Netra-Delivery"] == str(row.id)
     assert (row.status, row.attempts, row.last_status_code, row.delivered_at) == ("DELIVERED", 1, 200, AT)
-    assert WebhookWorker(engine, worker_clock).run_once() == 0  # nothing sent twice
+    assert webhook_worker(engine, worker_clock, dns).run_once() == 0  # nothing sent twice
 
 
 def test_a_failing_endpoint_is_retried_with_growing_backoff_until_it_answers(
-    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock
+    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns
 ) -> None:
     case_id = uuid.uuid4()
     register(engine, "bawaslu-a", endpoint.url)
     add_report(engine, "bawaslu-a", case_id)
     enqueue(engine, case_id)
     endpoint.statuses = [500, 503, 500]
-    worker = WebhookWorker(engine, worker_clock)
+    worker = webhook_worker(engine, worker_clock, dns)
 
     waits = []
     for attempt in range(1, 4):
@@ -223,7 +261,7 @@ def test_a_failing_endpoint_is_retried_with_growing_backoff_until_it_answers(
 
 
 def test_an_endpoint_down_for_an_hour_loses_nothing_and_a_new_worker_delivers_later(
-    engine: sa.Engine, worker_clock: ManualClock
+    engine: sa.Engine, worker_clock: ManualClock, dns: Dns
 ) -> None:
     down = PartnerEndpoint(free_port())  # nothing listens on its port yet
     case_id = uuid.uuid4()
@@ -232,7 +270,7 @@ def test_an_endpoint_down_for_an_hour_loses_nothing_and_a_new_worker_delivers_la
     add_report(engine, "bawaslu-a", case_id)
     enqueue(engine, case_id)
 
-    first = WebhookWorker(engine, worker_clock)
+    first = webhook_worker(engine, worker_clock, dns)
     start = worker_clock.now()
     while worker_clock.now() - start < timedelta(hours=1):
         first.run_once()
@@ -247,7 +285,7 @@ def test_an_endpoint_down_for_an_hour_loses_nothing_and_a_new_worker_delivers_la
     down.start()
     try:
         worker_clock.advance(MAX_BACKOFF)
-        assert WebhookWorker(engine, worker_clock).run_once() == 2
+        assert webhook_worker(engine, worker_clock, dns).run_once() == 2
     finally:
         down.stop()
     assert {r.status for r in deliveries(engine)} == {"DELIVERED"}
@@ -255,16 +293,16 @@ def test_an_endpoint_down_for_an_hour_loses_nothing_and_a_new_worker_delivers_la
 
 
 def test_a_worker_that_dies_after_claiming_leaves_the_delivery_to_another_after_the_lease(
-    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock
+    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns
 ) -> None:
     case_id = uuid.uuid4()
     register(engine, "bawaslu-a", endpoint.url)
     add_report(engine, "bawaslu-a", case_id)
     enqueue(engine, case_id)
-    dead = WebhookWorker(engine, worker_clock)
+    dead = webhook_worker(engine, worker_clock, dns)
     assert len(dead.claim()) == 1  # ... and then the process is killed
 
-    successor = WebhookWorker(engine, worker_clock)
+    successor = webhook_worker(engine, worker_clock, dns)
     assert successor.run_once() == 0  # still leased: nobody sends it twice at once
     worker_clock.advance(dead.lease)
     assert successor.run_once() == 1
@@ -272,7 +310,7 @@ def test_a_worker_that_dies_after_claiming_leaves_the_delivery_to_another_after_
 
 
 def test_a_delivery_locked_by_another_worker_is_skipped_not_waited_for(
-    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock
+    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns
 ) -> None:
     case_id = uuid.uuid4()
     register(engine, "bawaslu-a", endpoint.url)
@@ -286,5 +324,195 @@ def test_a_delivery_locked_by_another_worker_is_skipped_not_waited_for(
         other.execute(
             sa.text("SELECT 1 FROM webhook_deliveries WHERE id = :id FOR UPDATE"), {"id": locked_id}
         )
-        claimed = WebhookWorker(engine, worker_clock).claim()
+        claimed = webhook_worker(engine, worker_clock, dns).claim()
     assert [c.id for c in claimed] == [deliveries(engine)[1].id]
+
+
+# --- where a delivery may go ---------------------------------------------------------------
+
+
+def queued_delivery(engine: sa.Engine, url: str) -> None:
+    """One delivery queued for ``url``, as if it had passed registration."""
+    case_id = uuid.uuid4()
+    register(engine, "bawaslu-a", url)
+    add_report(engine, "bawaslu-a", case_id)
+    enqueue(engine, case_id)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "127.0.0.1",
+        "127.8.9.10",
+        "::1",
+        "0.0.0.0",
+        "10.0.0.7",
+        "172.16.5.4",
+        "192.168.0.1",
+        "100.64.0.1",
+        "169.254.169.254",
+        "::ffff:127.0.0.1",
+        "::ffff:169.254.169.254",
+        "fd00:ec2::254",
+        "fe80::1",
+        "224.0.0.251",
+        "2002:a00:1::1",
+    ],
+)
+def test_a_host_whose_dns_answer_turned_internal_since_registration_is_sent_nothing(
+    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns, answer: str
+) -> None:
+    """Registration saw a public address; at delivery the same DNS says ``answer``. Nothing
+    is sent (the endpoint on 127.0.0.1 would answer 200), and the partner reads only the rule."""
+    dns.answers["partner.example"] = ["93.184.215.14"]
+    url = f"https://partner.example:{endpoint.port}/hook"
+    DestinationPolicy.of([HOST], dns).check(url)  # what PUT /v1/webhook checked
+    queued_delivery(engine, url)
+    dns.answers["partner.example"] = [answer]
+
+    assert webhook_worker(engine, worker_clock, dns).run_once() == 1
+
+    assert endpoint.received == []
+    [row] = deliveries(engine)
+    assert (row.status, row.attempts, row.last_status_code) == ("FAILED_RETRYING", 1, None)
+    assert row.last_error == f"{NOT_SENT}: {NOT_PUBLIC}"
+    assert answer not in row.last_error
+    assert row.next_attempt_at == worker_clock.now() + backoff(1)  # retried like any failure
+
+
+def test_a_url_refused_by_the_rules_of_today_is_refused_at_delivery_too(
+    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns
+) -> None:
+    """A row written before these checks (or an allow-list entry since removed) is checked
+    again before every attempt: nothing reaches the endpoint."""
+    for url in (
+        f"http://127.0.0.1:{endpoint.port}/hook",
+        f"http://2130706433:{endpoint.port}/hook",
+        f"http://user:pw@{HOST}:{endpoint.port}/hook",
+    ):
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM webhook_deliveries"))
+        queued_delivery(engine, url)
+        assert webhook_worker(engine, worker_clock, dns).run_once() == 1
+        [row] = deliveries(engine)
+        assert row.status == "FAILED_RETRYING" and row.last_error.startswith(NOT_SENT), url
+    assert endpoint.received == []
+
+
+def test_the_worker_connects_to_the_address_it_checked_and_names_the_host(
+    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns
+) -> None:
+    """One lookup per attempt, and the connection goes to its answer: the system's DNS does
+    not know partner.test, so a delivery that arrives went where the check looked."""
+    queued_delivery(engine, endpoint.url)
+    assert webhook_worker(engine, worker_clock, dns).run_once() == 1
+    [got] = endpoint.received
+    assert got.headers["Host"] == f"{HOST}:{endpoint.port}"
+    assert dns.asked == [HOST]
+    assert deliveries(engine)[0].status == "DELIVERED"
+
+
+def test_a_redirect_is_a_failed_delivery_and_is_not_followed(
+    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns
+) -> None:
+    endpoint.statuses = [302, 307]
+    endpoint.location = f"http://{HOST}:{endpoint.port}/elsewhere"
+    queued_delivery(engine, endpoint.url)
+    worker = webhook_worker(engine, worker_clock, dns)
+
+    for attempt, status in enumerate((302, 307), start=1):
+        assert worker.run_once() == 1
+        [row] = deliveries(engine)
+        assert (row.status, row.attempts, row.last_status_code) == ("FAILED_RETRYING", attempt, status)
+        assert "redirects are not followed" in row.last_error
+        worker_clock.advance(backoff(attempt))
+    assert [r.path for r in endpoint.received] == ["/hook", "/hook"]  # never /elsewhere
+
+
+def make_certificate(directory: Path, name: str) -> tuple[Path, Path]:
+    """A self-signed certificate for ``name`` and its key, made with the openssl command."""
+    cert, key = directory / f"{name}.crt", directory / f"{name}.key"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"),
+            *("-nodes", "-days", "1", "-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}"),
+            *("-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.mark.parametrize(("certified", "delivered"), [(HOST, True), ("other.test", False)])
+def test_https_goes_to_the_checked_address_with_the_urls_host_as_server_name_and_checked_certificate(
+    engine: sa.Engine,
+    worker_clock: ManualClock,
+    dns: Dns,
+    tmp_path: Path,
+    certified: str,
+    delivered: bool,
+) -> None:
+    cert, key = make_certificate(tmp_path, certified)
+    served = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    served.load_cert_chain(cert, key)
+    endpoint = PartnerEndpoint(free_port(), tls=served)
+    endpoint.start()
+    try:
+        queued_delivery(engine, endpoint.url)
+        trusted = ssl.create_default_context(cafile=str(cert))
+        assert webhook_worker(engine, worker_clock, dns, tls=trusted).run_once() == 1
+    finally:
+        endpoint.stop()
+    assert endpoint.server_names == [HOST]
+    [row] = deliveries(engine)
+    if delivered:
+        assert row.status == "DELIVERED"
+        assert endpoint.received[0].headers["Host"] == f"{HOST}:{endpoint.port}"
+    else:
+        # A certificate for another name: the check is against the URL's host, not the address.
+        assert row.status == "FAILED_RETRYING" and "CERTIFICATE_VERIFY_FAILED" in row.last_error
+        assert endpoint.received == []
+
+
+def test_the_secret_is_never_logged_nor_in_a_claimed_deliverys_repr(
+    engine: sa.Engine,
+    endpoint: PartnerEndpoint,
+    worker_clock: ManualClock,
+    dns: Dns,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    queued_delivery(engine, endpoint.url)
+    endpoint.statuses = [500]
+    worker = webhook_worker(engine, worker_clock, dns)
+    with caplog.at_level(logging.DEBUG):
+        [claimed] = worker.claim()
+        assert SECRET not in repr(claimed)
+        worker_clock.advance(worker.lease)
+        worker.run_once()  # fails with a 500: logged
+        dns.answers[HOST] = ["169.254.169.254"]
+        worker_clock.advance(MAX_BACKOFF)
+        worker.run_once()  # refused: logged
+    assert len(caplog.records) >= 2
+    assert all(SECRET not in str(r.__dict__) for r in caplog.records)
+    assert isinstance(claimed, Claimed)
+
+
+def test_the_allow_list_setting_is_read_from_the_environment() -> None:
+    settings = Settings.from_env({"NETRA_WEBHOOK_HTTP_HOSTS": " hooks.intranet.example , PARTNER.test,,"})
+    assert settings.webhook_http_hosts == ("hooks.intranet.example", "PARTNER.test")
+    policy = DestinationPolicy.of(settings.webhook_http_hosts, Dns({"partner.test": ["10.0.0.5"]}))
+    assert policy.check("http://partner.test:8080/h").addresses == ("10.0.0.5",)
+    with pytest.raises(RefusedDestination):
+        policy.check("http://elsewhere.example/h")
+    assert Settings.from_env({}).webhook_http_hosts == ()
+
+
+def test_the_system_resolver_is_the_default_and_localhost_is_refused_through_it() -> None:
+    assert DestinationPolicy().resolver is system_resolver
+    with pytest.raises(RefusedDestination) as refused:
+        DestinationPolicy().check("https://localhost/hook")
+    assert str(refused.value) == NOT_PUBLIC
+    with pytest.raises(RefusedDestination) as numeric:
+        DestinationPolicy().check("https://017700000001/hook")
+    assert str(numeric.value) == NUMERIC_HOST

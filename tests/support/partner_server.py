@@ -1,14 +1,49 @@
 """A partner's webhook endpoint for tests: a real http.server on 127.0.0.1 that records
-every request it is sent (method, path, headers, body) and answers 200."""
+every request it is sent (method, path, headers, body) and answers 200.
+
+Its URL names it ``HOST`` (partner.test), not 127.0.0.1: webhooks go only to https and public
+addresses unless an administrator allow-lists the host. The tests do what an administrator
+would, ``allow_listed(settings)`` (NETRA_WEBHOOK_HTTP_HOSTS), and give the app and the worker
+a DNS, ``Dns``, in which that name is 127.0.0.1. No real DNS knows it (.test is reserved).
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from shared.config import Settings
+
+HOST = "partner.test"
+
+
+def allow_listed(settings: Settings, *hosts: str) -> Settings:
+    """``settings`` with ``hosts`` (default: HOST) allow-listed for webhooks, as an
+    administrator sets NETRA_WEBHOOK_HTTP_HOSTS."""
+    return dataclasses.replace(
+        settings, webhook_http_hosts=(*settings.webhook_http_hosts, *(hosts or (HOST,)))
+    )
+
+
+@dataclass
+class Dns:
+    """A resolver (``DestinationPolicy.resolver``) whose answers a test sets and changes:
+    HOST is 127.0.0.1 unless told otherwise; a name it does not know does not resolve."""
+
+    answers: dict[str, list[str]] = field(default_factory=lambda: {HOST: ["127.0.0.1"]})
+    asked: list[str] = field(default_factory=list)
+
+    def __call__(self, host: str, port: int) -> Sequence[str]:
+        self.asked.append(host)
+        if host not in self.answers:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return list(self.answers[host])
 
 
 @dataclass(frozen=True)
@@ -32,7 +67,7 @@ class PartnerServer:
     received: list[ReceivedRequest] = field(default_factory=list)
 
     def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://{HOST}:{self.port}{path}"
 
 
 @contextmanager

@@ -5,10 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import request
+from flask import Flask, current_app, request
 from flask_smorest.pagination import PaginationParameters
 
-from services.intake.store.webhooks import STATUSES, deliveries_of, register_webhook
+from services.intake.store.webhooks import (
+    MAX_URL_CHARS,
+    STATUSES,
+    DestinationPolicy,
+    RefusedDestination,
+    deliveries_of,
+    register_webhook,
+    system_resolver,
+)
 from shared.auth import abort, current_identity, require_role
 from shared.web.inputs import Blueprint, json_body
 from shared.web.runtime import runtime
@@ -23,13 +31,21 @@ class WebhookRequestSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    # No TLD required: partners test against hosts such as localhost or an intranet name.
-    url = ma.fields.Url(
+    # A string here; what a webhook URL may be is DestinationPolicy's to say (put_webhook).
+    url = ma.fields.String(
         required=True,
-        schemes={"http", "https"},
-        require_tld=False,
-        validate=ma.validate.Length(max=2048),
-        metadata={"example": "https://partner.example/netra-webhook"},
+        validate=ma.validate.Length(max=MAX_URL_CHARS),
+        metadata={
+            "format": "url",
+            "example": "https://partner.example/netra-webhook",
+            "description": (
+                "https (http only to a host the administrator allow-lists). Refused: user:pw@, "
+                "a #fragment, a host spelt as a number other than a dotted quad (2130706433, "
+                "0x7f000001, 0177.0.0.1), and a host any of whose addresses is not public "
+                "(loopback, private, link-local, shared 100.64/10, multicast, reserved, "
+                "unspecified, or IPv4-mapped forms of those). Checked again before each delivery."
+            ),
+        },
     )
     secret = ma.fields.String(
         required=True,
@@ -61,20 +77,54 @@ class DeliverySchema(ma.Schema):
     delivered_at = ma.fields.DateTime(allow_none=True)
 
 
+# Where an app finds the resolver its webhook URLs are checked with (default: the system's);
+# tests put their own DNS here, as they give the worker its own.
+RESOLVER = "intake.webhook_resolver"
+
+
+def destination_policy(app: Flask | None = None) -> DestinationPolicy:
+    """The policy ``app`` registers webhooks under: its settings' allow-list
+    (NETRA_WEBHOOK_HTTP_HOSTS) and its resolver."""
+    app = app or current_app
+    resolver = app.extensions.get(RESOLVER, system_resolver)
+    return DestinationPolicy.of(runtime(app).settings.webhook_http_hosts, resolver)
+
+
 @blp.route("", methods=["PUT"])
 @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": WebhookRequestSchema}}})
 @blp.response(200, WebhookSchema)
 @blp.alt_response(415, description="The body is not application/json")
-@blp.alt_response(422, description="Invalid fields, each named: {errors: {field: [messages]}}")
+@blp.alt_response(
+    422,
+    description=(
+        "Invalid fields, each named: {errors: {field: [messages]}}; a url that is not https, "
+        "carries user:pw@ or a fragment, or whose host resolves to a non-public address "
+        "(the message does not say which) is refused under url"
+    ),
+)
 @require_role("partner")
 def put_webhook() -> dict[str, Any]:
     """Register or replace your callback URL and signing secret."""
     if not request.is_json:
         abort(415, message="send the webhook as application/json")
+    errors: dict[str, list[str]] = {}
     try:
         loaded = WebhookRequestSchema().load(json_body())
     except ma.ValidationError as exc:
-        abort(422, errors=flatten_errors(exc.messages))
+        errors = flatten_errors(exc.messages)
+        loaded = exc.valid_data if isinstance(exc.valid_data, dict) else {}
+    url = loaded.get("url")
+    if isinstance(url, str) and "url" not in errors:
+        policy = destination_policy()
+        try:
+            target = policy.parse(url)
+            # The host is looked up only for a request that is otherwise valid.
+            if not errors:
+                policy.resolve(target)
+        except RefusedDestination as refused:
+            errors["url"] = [str(refused)]
+    if errors:
+        abort(422, errors=errors)
     rt = runtime()
     now = rt.clock.now()
     with rt.engine.begin() as conn:
