@@ -124,6 +124,8 @@ def summary_line(result: Mapping[str, Any]) -> str:
     if not 200 <= result["http_status"] < 300:
         return f"{result['case']:<3} HTTP {result['http_status']}: {json.dumps(answer)}"
     line = f"{result['case']:<3} {answer.get('case_number') or '-':<16} {answer['status']:<13} late={answer['late']}"
+    # The report id is what a privacy officer asks the reporter's identity by.
+    line += f" report={answer['report_id']}"
     if answer.get("missing"):
         line += f" missing={','.join(answer['missing'])}"
     if answer.get("forwarded_to"):

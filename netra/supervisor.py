@@ -278,13 +278,15 @@ def _print_summary(settings: Settings) -> None:
         )
     lines += [
         f"  Kafka         {settings.kafka_bootstrap}",
-        "  databases     `.venv/bin/netra db url intake` (and adjudication, sanctions, auth)",
+        "  databases     `.venv/bin/netra db url intake` (and adjudication, sanctions, auth, keyring, audit)",
         f"  logs          {settings.home / 'logs'}",
         "",
         "  a partner token: .venv/bin/netra token create --role partner "
         '--agency "Bawaslu Kab. Tabanan" --channel BAWASLU',
         "  check the log:   .venv/bin/netra audit verify   (and: audit replay, history CASE, export CASE)",
         "  auditors:        http://127.0.0.1:8004/v1/audit/cases/{case_id}/history (role auditor)",
+        "  reporters:       http://127.0.0.1:8001/v1/reports/{report_id}/reporter (the filing partner, role "
+        "privacy_officer); erase: .venv/bin/netra privacy erase --subject reporter/{report_id} --reason ... --by ...",
         "",
         "Ctrl-C stops everything.",
     ]

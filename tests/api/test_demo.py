@@ -175,7 +175,13 @@ def test_a_summary_line_shows_what_intake_answered_and_where_the_case_ended(serv
     )
     assert status == 200 and report["case_number"] == answer["case_number"]
     # Only reported: the number and status intake gave, nothing about an end.
-    assert summary_line(reported).split() == ["B", report["case_number"], "REGISTERED", "late=False"]
+    assert summary_line(reported).split() == [
+        "B",
+        report["case_number"],
+        "REGISTERED",
+        "late=False",
+        f"report={answer['report_id']}",
+    ]
     # Played to its end (the states a play returns) or stopped by a refusal.
     end = {"adjudication": "REFERRED", "sanctions": "CLOSED", "stage": "CLOSED"}
     played = summary_line({**reported, "end": end})
