@@ -3,7 +3,8 @@
 What every service gets here, so no service does it differently:
   - settings read once, its database and the token registry created and migrated on start
     (several gunicorn workers may start at once: the migration env takes an advisory lock);
-  - flask-smorest with the OpenAPI document at ``/openapi.json`` and Swagger UI at ``/docs``;
+  - flask-smorest with the OpenAPI document at ``/openapi.json``, and Swagger UI at ``/docs``
+    served from the app itself, no CDN (shared.web.docs);
   - ``/healthz``, ``/readyz`` and ``/metrics`` (shared.web.ops);
   - JSON error bodies for every error, in flask-smorest's shape
     ``{"code", "status", "message", "errors"?}``: never an HTML page or a stack trace;
@@ -37,7 +38,7 @@ from shared.eventstore import ConcurrencyError
 from shared.keyring import KeyStore, kek_source
 from shared.logs import configure_logging
 from shared.refusals import IllegalTransition, RuleViolation, RuleViolations, StaleVersion
-from shared.web import metrics, ops
+from shared.web import docs, metrics, ops
 from shared.web.answers import illegal_transition, rule_violation, stale_version
 from shared.web.inputs import check_request
 from shared.web.runtime import EXTENSION, Runtime
@@ -46,7 +47,6 @@ from shared.web.validation import flatten_located_errors
 log = logging.getLogger("netra.http")
 
 MAX_BODY_BYTES = 1024 * 1024
-SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
 # An incoming X-Request-Id is kept (a proxy's id joins our logs to its own) only when it is
 # short and plain, so a client cannot write arbitrary text into our log lines.
 CLIENT_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
@@ -114,8 +114,7 @@ def build_app(
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_URL,
+        # No OPENAPI_SWAGGER_UI_PATH: shared.web.docs serves /docs, without an inline script.
     )
     app.extensions[EXTENSION] = Runtime(
         service=service,
@@ -151,6 +150,7 @@ def build_app(
         SECURITY_SCHEME,
         {"type": "http", "scheme": "bearer", "description": "A token from `netra token create`"},
     )
+    docs.register(app, api.spec.title, "api-docs.openapi_json")
     api.register_blueprint(ops.blp)
     for blp in blueprints:
         api.register_blueprint(blp)

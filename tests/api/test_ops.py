@@ -141,7 +141,8 @@ def test_docs_serve_swagger_ui_html(client: FlaskClient) -> None:
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     assert b"swagger-ui" in response.data
-    assert b"cdn.jsdelivr.net" in response.data
+    # Served by the app itself, not a CDN: tests/api/test_web_hygiene.py.
+    assert b"cdn.jsdelivr.net" not in response.data
 
 
 def test_unknown_route_answers_json_404(client: FlaskClient) -> None:
