@@ -12,7 +12,9 @@ What every service gets here, so no service does it differently:
     hostile input (deep nesting, NUL, huge numbers, absurd pages) is refused before any view
     runs (shared.web.inputs),
     and the domain's refusals (shared.refusals) answer 409, 412 or 422 (shared.web.answers);
-  - a request id on every response (``X-Request-Id``) and in the log lines about it.
+  - a request id on every response (``X-Request-Id``) and in the log lines about it;
+  - security headers on every response: nosniff, no referrer, no framing, a CSP that allows
+    nothing (the ``/docs`` page its own), ``Cache-Control: no-store`` (shared.web.headers).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from shared.logs import configure_logging
 from shared.refusals import IllegalTransition, RuleViolation, RuleViolations, StaleVersion
 from shared.web import docs, metrics, ops
 from shared.web.answers import illegal_transition, rule_violation, stale_version
+from shared.web.headers import add_security_headers
 from shared.web.inputs import check_request
 from shared.web.runtime import EXTENSION, Runtime
 from shared.web.validation import flatten_located_errors
@@ -137,6 +140,7 @@ def build_app(
     app.before_request(_reject_large_body)
     app.before_request(check_request)
     app.after_request(_send_request_id)
+    app.after_request(add_security_headers)
     app.register_error_handler(ConcurrencyError, _conflict)
     app.register_error_handler(IllegalTransition, illegal_transition)
     app.register_error_handler(StaleVersion, stale_version)

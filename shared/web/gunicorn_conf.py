@@ -5,7 +5,8 @@ the request:
   - a request line, header or header count over the limits below, or a request gunicorn cannot
     parse, is answered by gunicorn itself, by default as an HTML page. Every Netra answer is
     JSON (``{"code", "status", "message"}``, as shared.web answers), so gunicorn's error writer
-    is replaced with one that writes that body; the status (400, 414, 431, 501) is gunicorn's.
+    is replaced with one that writes that body, with the security headers every answer has
+    (shared.web.headers); the status (400, 414, 431, 501) is gunicorn's.
   - the access log names the path only: a query string may carry personal data or a filter
     value the brief keeps out of logs.
 """
@@ -16,6 +17,8 @@ import json
 import socket
 
 from gunicorn import util
+
+from shared.web.headers import API_CSP, SECURITY_HEADERS
 
 # A Netra URL is short (a path with a UUID and a few filters); 8 KiB is gunicorn's maximum.
 limit_request_line = 8190
@@ -31,10 +34,16 @@ def write_json_error(sock: socket.socket, status_int: int, reason: str, mesg: st
     body = json.dumps(
         {"code": status_int, "status": reason, "message": mesg[:200] or reason.lower()}, ensure_ascii=True
     ).encode("ascii")
-    head = (
-        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    ).encode("latin-1")
+    headers = {
+        "Connection": "close",
+        "Content-Type": "application/json",
+        "Content-Length": str(len(body)),
+        **SECURITY_HEADERS,
+        "Content-Security-Policy": API_CSP,
+        "Cache-Control": "no-store",
+    }
+    lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    head = f"HTTP/1.1 {status_int} {reason}\r\n{lines}\r\n".encode("latin-1")
     util.write_nonblock(sock, head + body)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from shared.web.headers import API_CSP
 from tests.conftest import free_port
 
 
@@ -72,6 +73,11 @@ def test_gunicorns_own_errors_are_json(server: tuple[int, Path], raw: bytes, sta
     code, headers, body = exchange(server[0], raw)
     assert code == status, body
     assert headers["content-type"] == "application/json"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["content-security-policy"] == API_CSP
+    assert headers["cache-control"] == "no-store"
     answer = json.loads(body)
     assert answer["code"] == status and isinstance(answer["message"], str), answer
 
