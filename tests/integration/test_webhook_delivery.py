@@ -12,7 +12,6 @@ import hmac
 import json
 import logging
 import ssl
-import subprocess
 import threading
 import uuid
 from collections.abc import Iterator
@@ -43,7 +42,7 @@ from services.intake.webhook_worker import NOT_SENT, Claimed, WebhookWorker
 from shared.clock import ManualClock
 from shared.config import Settings
 from shared.pg_embedded import free_port
-from tests.support.partner_server import HOST, Dns
+from tests.support.partner_server import HOST, Dns, self_signed_certificate
 
 SECRET = "s3cret-of-at-least-16"
 AT = datetime(2024, 10, 10, 2, 30, tzinfo=UTC)
@@ -429,21 +428,6 @@ def test_a_redirect_is_a_failed_delivery_and_is_not_followed(
     assert [r.path for r in endpoint.received] == ["/hook", "/hook"]  # never /elsewhere
 
 
-def make_certificate(directory: Path, name: str) -> tuple[Path, Path]:
-    """A self-signed certificate for ``name`` and its key, made with the openssl command."""
-    cert, key = directory / f"{name}.crt", directory / f"{name}.key"
-    subprocess.run(
-        [
-            *("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"),
-            *("-nodes", "-days", "1", "-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}"),
-            *("-keyout", str(key), "-out", str(cert)),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
-
-
 @pytest.mark.parametrize(("certified", "delivered"), [(HOST, True), ("other.test", False)])
 def test_https_goes_to_the_checked_address_with_the_urls_host_as_server_name_and_checked_certificate(
     engine: sa.Engine,
@@ -453,7 +437,7 @@ def test_https_goes_to_the_checked_address_with_the_urls_host_as_server_name_and
     certified: str,
     delivered: bool,
 ) -> None:
-    cert, key = make_certificate(tmp_path, certified)
+    cert, key = self_signed_certificate(tmp_path, certified)
     served = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     served.load_cert_chain(cert, key)
     endpoint = PartnerEndpoint(free_port(), tls=served)

@@ -5,6 +5,9 @@ Its URL names it ``HOST`` (partner.test), not 127.0.0.1: webhooks go only to htt
 addresses unless an administrator allow-lists the host. The tests do what an administrator
 would, ``allow_listed(settings)`` (NETRA_WEBHOOK_HTTP_HOSTS), and give the app and the worker
 a DNS, ``Dns``, in which that name is 127.0.0.1. No real DNS knows it (.test is reserved).
+
+``self_signed_certificate`` makes an https partner's certificate with the ``cryptography``
+package, so no test needs the ``openssl`` command.
 """
 
 from __future__ import annotations
@@ -15,8 +18,15 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from shared.config import Settings
 
@@ -29,6 +39,38 @@ def allow_listed(settings: Settings, *hosts: str) -> Settings:
     return dataclasses.replace(
         settings, webhook_http_hosts=(*settings.webhook_http_hosts, *(hosts or (HOST,)))
     )
+
+
+def self_signed_certificate(directory: Path, name: str) -> tuple[Path, Path]:
+    """A self-signed certificate for the DNS name ``name`` (P-256, valid for a day) and its
+    key, written as PEM to ``directory``: (certificate file, key file). It is its own CA, as
+    ``openssl req -x509`` makes one, so a client trusts it by loading it as its CA file."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    public = key.public_key()
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / f"{name}.crt", directory / f"{name}.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_file, key_file
 
 
 @dataclass
