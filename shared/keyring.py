@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import logging
 import os
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -34,6 +36,7 @@ import rfc8785
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from shared.clock import Clock
 from shared.config import Settings
@@ -47,6 +50,8 @@ NONCE_BYTES = 12
 # and a wrapped key cannot be moved to another subject's row.
 _SEALED_CONTEXT = b"netra-sealed-v1\x00"
 _WRAPPED_CONTEXT = b"netra-wrapped-v1\x00"
+# The row holding the key of every blind index (``KeyStore.blind_index``).
+BLIND_INDEX_SUBJECT = "keyring/blind-index"
 
 metadata = sa.MetaData()
 data_keys = sa.Table(
@@ -260,6 +265,7 @@ class KeyStore:
         self.engine = engine
         self._keks = keks
         self.clock = clock
+        self._blind_key: bytes | None = None
 
     @property
     def keks(self) -> KeyEncryptionKeys:
@@ -283,6 +289,37 @@ class KeyStore:
                 )
             )
         return data_key
+
+    def blind_index(self, value: str) -> str:
+        """The keyed blind index of ``value`` (already normalised by the caller): what lets a
+        store match a person's number without holding it. HMAC-SHA256 under a key of its own
+        (kept here, wrapped like the data keys, never erased), so nobody without the key store
+        can recompute it from a guessed number."""
+        digest = hmac.new(self._blinding_key(), value.encode(), hashlib.sha256).hexdigest()
+        return f"bi1:{digest}"
+
+    def _blinding_key(self) -> bytes:
+        # Cached: unlike a data key it is never erased, and every report needs it.
+        if self._blind_key is None:
+            key = AESGCM.generate_key(256)
+            kek_id, wrapped = self.keks.wrap(BLIND_INDEX_SUBJECT, key)
+            with self.engine.begin() as conn:
+                conn.execute(
+                    pg_insert(data_keys)
+                    .values(
+                        subject=BLIND_INDEX_SUBJECT,
+                        owner="keyring",
+                        kek_id=kek_id,
+                        wrapped=wrapped,
+                        created_at=self.clock.now(),
+                    )
+                    .on_conflict_do_nothing(index_elements=["subject"])
+                )
+                row = conn.execute(
+                    sa.select(data_keys).where(data_keys.c.subject == BLIND_INDEX_SUBJECT)
+                ).one()
+            self._blind_key = self.keks.unwrap(BLIND_INDEX_SUBJECT, row.kek_id, row.wrapped)
+        return self._blind_key
 
     def data_key(self, subject: str, *, purpose: str, actor: str) -> bytes:
         """``subject``'s data key for one use, recorded; ``Erased`` once it was erased."""
@@ -308,6 +345,8 @@ class KeyStore:
     def erase(self, subject: str, *, actor: str, reason: str) -> DataKeyInfo | None:
         """Destroy ``subject``'s data key (kept: who erased it, when, why); the row as it now
         is, or None when there is no such subject. Erasing twice keeps the first record."""
+        if subject == BLIND_INDEX_SUBJECT:
+            raise KeyringError("the blind-index key is no data subject's: it cannot be erased")
         with self.engine.begin() as conn:
             conn.execute(
                 data_keys.update()
@@ -377,3 +416,33 @@ class KeyStore:
                     .where(data_keys.c.wrapped.is_not(None), data_keys.c.kek_id != kek_id)
                 ).scalar_one()
             )
+
+
+@dataclass
+class SubjectSeal:
+    """Seals and opens the fields of one data subject during one command: the subject's key
+    is created on first need, or fetched at most once (that fetch recorded as ``purpose`` by
+    ``actor``)."""
+
+    keys: KeyStore
+    subject: str
+    owner: str
+    actor: str
+    purpose: str
+    _key: bytes | None = field(default=None, repr=False)
+
+    def _data_key(self) -> bytes:
+        if self._key is None:
+            if self.keys.info(self.subject) is None:
+                self._key = self.keys.create(self.subject, owner=self.owner)
+            else:
+                self._key = self.keys.data_key(self.subject, purpose=self.purpose, actor=self.actor)
+        return self._key
+
+    def seal(self, value: Any) -> dict[str, str]:
+        """``value`` sealed under the subject's key; ``Erased`` if that key was erased."""
+        return seal(self._data_key(), self.subject, value)
+
+    def open(self, sealed: Mapping[str, Any]) -> Any:
+        """A value this subject's key sealed; ``Erased`` if that key was erased."""
+        return unseal(self._data_key(), sealed)

@@ -25,7 +25,7 @@ from services.intake.domain.admissibility import Assessment, assess
 from services.intake.domain.commands import SubmitReport, SupplementReport
 from services.intake.domain.disclosure import Reader, disclose, erasure
 from services.intake.domain.events import CASE_STAGE_CHANGED, REPORT_RECEIVED, REPORT_SUPPLEMENTED
-from services.intake.domain.linking import ExistingCase, LinkFacts, decide_link
+from services.intake.domain.linking import ExistingCase, LinkFacts, PersonKey, decide_link
 from services.intake.domain.receiving import (
     Receipt,
     ReportStatus,
@@ -38,7 +38,7 @@ from services.intake.domain.report import Report
 from services.intake.domain.rules import RuleBook
 from services.intake.domain.stages import RECEIVED, STAGE_OF, note_stage
 from services.intake.store import records, webhooks
-from services.intake.store.identities import ReporterSeal, reporter_subject
+from services.intake.store.identities import ReportSeals, reporter_subject
 from services.intake.store.readmodel import READ_MODEL
 from shared.db import retry_on_contention
 from shared.envelope import Actor, Context, Envelope
@@ -78,12 +78,12 @@ def submit_report(
         replayed = _claim_key(uow.connection, cmd, received_at)
         if replayed is not None:
             return replayed
-        facts = LinkFacts.of(cmd.report, cmd.partner)
-        candidates = _gather(uow.connection, facts)
         report_id = str(uuid.uuid4())
+        seals = ReportSeals(keys, report_id, actor=cmd.partner, purpose="submit")
+        facts = seals.blinded(LinkFacts.of(cmd.report, cmd.partner))
+        candidates = _gather(uow.connection, facts)
         assessment = assess(cmd.report, rules.in_force(cmd.report.known_at), calendar)
         link = decide_link(facts, candidates)
-        seal = ReporterSeal(keys, report_id, actor=cmd.partner, purpose="submit")
         receipt = receive(
             cmd.report,
             report_id=report_id,
@@ -93,10 +93,12 @@ def submit_report(
             link=link,
             open_case=_case_opener(uow.connection, received_at),
             joined_case_number=next((c.case_number for c in candidates if c.case_id == link.case_id), None),
-            reporter_identity=seal.identity(cmd.report.reporter),
+            reporter_identity=seals.reporter_identity(cmd.report.reporter),
+            subject_identity=seals.subject_identity(cmd.report.subject, facts.person),
+            person=facts.person,
         )
         response = _response(receipt, report_id, received_at, assessment)
-        body = seal.sealed_body(json.loads(cmd.body))
+        body = seals.sealed_body(json.loads(cmd.body), facts.person)
         _record_receipt(uow, cmd, receipt, report_id, response, received_at, body)
         uow.commit()
     return Submitted(response, replayed=False)
@@ -212,26 +214,29 @@ def supplement_report(
             raise NotSupplementable(
                 f"report {cmd.report_id} is {row.status}: only an INCOMPLETE report takes a supplement"
             )
-        seal = ReporterSeal(keys, str(cmd.report_id), actor=cmd.partner, purpose="supplement")
+        seals = ReportSeals(keys, str(cmd.report_id), actor=cmd.partner, purpose="supplement")
         try:
-            body = merged_body(seal.opened_body(row.body), cmd.supplied)
+            body = merged_body(seals.opened_body(row.body), cmd.supplied)
         except Erased as exc:
             raise NotSupplementable(
-                f"the reporter's identity of report {cmd.report_id} was erased: it can no longer be completed"
+                f"personal data of report {cmd.report_id} was erased: it can no longer be completed"
             ) from exc
         report = load(body)
+        person = seals.blind(PersonKey.of(report))
         assessment = assess(report, rules.in_force(report.known_at), calendar)
         at = uow.clock.now()
         status, events = supplement(
             report_id=str(cmd.report_id),
             case_number=row.case_number,
-            supplied=seal.sealed_body(cmd.supplied),
+            supplied=seals.sealed_body(cmd.supplied, person),
             report=report,
             assessment=assessment,
             at=at,
-            reporter_identity=seal.identity(report.reporter),
+            reporter_identity=seals.reporter_identity(report.reporter),
+            subject_identity=seals.subject_identity(report.subject, person),
+            person=person,
         )
-        records.keep_body(conn, str(cmd.report_id), seal.sealed_body(body))
+        records.keep_body(conn, str(cmd.report_id), seals.sealed_body(body, person))
         case_id = str(row.case_id)
         appended = uow.events.append(
             case_id,

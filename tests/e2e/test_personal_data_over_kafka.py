@@ -1,6 +1,7 @@
-"""A confidential reporter over the real Kafka and PostgreSQL: the identity's bytes are on no
-topic, in no database (intake's own included), in no log line and in no default export
-bundle; after the reporter is erased, the whole history still verifies and replays."""
+"""A confidential reporter and the accused over the real Kafka and PostgreSQL: who they are
+(names, NIP, address, contact) is on no topic, in no database (intake's own included), in no
+log line and in no default export bundle; after the reporter is erased, the whole history
+still verifies and replays."""
 
 from __future__ import annotations
 
@@ -36,7 +37,9 @@ from tests.support.processes import service_processes
 NAME = f"Pelapor Rahasia {uuid.uuid4().hex[:8]}"
 ADDRESS = f"Jl. Sunyi {uuid.uuid4().hex[:8]}"
 CONTACT = "+6281" + uuid.uuid4().hex[:8]
-IDENTITY = (NAME, ADDRESS, CONTACT)
+SUBJECT_NAME = f"Terlapor {uuid.uuid4().hex[:8]}"
+NIP = CONTRACT_EXAMPLE["subject"]["nip"]
+IDENTITY = (NAME, ADDRESS, CONTACT, SUBJECT_NAME, NIP)
 
 
 @pytest.fixture
@@ -96,12 +99,15 @@ def wait_for_case_at_adjudication(settings: Settings, case_id: str) -> None:
     try:
         while time.monotonic() < deadline:
             with engine.connect() as conn:
-                if conn.execute(sa.text("SELECT 1 FROM events WHERE stream_id = :c"), {"c": case_id}).first():
+                opened = sa.text(
+                    "SELECT 1 FROM events WHERE stream_id = :c AND event_type = 'adjudication.examination_opened'"
+                )
+                if conn.execute(opened, {"c": case_id}).first():
                     return
             time.sleep(0.3)
     finally:
         engine.dispose()
-    raise AssertionError("adjudication never opened the case")
+    raise AssertionError("adjudication never opened the examination")
 
 
 def test_a_confidential_reporter_is_nowhere_in_the_clear_and_erasure_keeps_the_history_whole(
@@ -123,6 +129,7 @@ def test_a_confidential_reporter_is_nowhere_in_the_clear_and_erasure_keeps_the_h
     }
     body = copy.deepcopy(CONTRACT_EXAMPLE)
     body["reporter"] = {"name": NAME, "address": ADDRESS, "contact": CONTACT, "confidential": True}
+    body["subject"]["name"] = SUBJECT_NAME
     client = intake.test_client()
     created = client.post("/v1/reports", json=body, headers={**partner, "Idempotency-Key": "pd-1"}).get_json()
     report_id, case_id = created["report_id"], created["case_id"]

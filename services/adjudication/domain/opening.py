@@ -4,7 +4,8 @@ file when intake registers the case (docs/events.md, intake → adjudication).
 ``intake.case_registered`` does not repeat the report, so the facts of every
 ``intake.report_received`` (and what a ``report_supplemented`` added) are recorded first as
 adjudication's own events: the file can then be rebuilt from adjudication's log alone.
-The reporter's identity is personal data adjudication does not need, so it is not copied.
+The reporter is personal data adjudication does not need, so it is not copied; who the
+subject is arrives sealed and is kept sealed (docs/architecture.md §5).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ SUBJECT_FIELDS = (
     "nip",
     "ni_pppk",
     "name",
+    "identity",
+    "person",
     "position",
     "position_kind",
     "agency",
@@ -92,9 +95,20 @@ def open_examination(case: Case, payload: Mapping[str, Any], at: datetime) -> Ou
     return Outcome([NewEvent(ev.EXAMINATION_OPENED, opened, at)])
 
 
+# Who the subject is: sealed by intake (``identity``, and ``person``, the blinded key of
+# their number); reports recorded before that carried ``name``, ``nip`` and ``ni_pppk`` in
+# the clear. Each is kept only when the report has it, so neither shape gains the other's keys.
+IDENTITY_FIELDS = ("nip", "ni_pppk", "name", "identity", "person")
+
+
+def kept_subject(subject: Mapping[str, Any]) -> dict[str, Any]:
+    """The contract's subject fields of ``subject`` (identity fields only where present)."""
+    return {k: subject.get(k) for k in SUBJECT_FIELDS if k in subject or k not in IDENTITY_FIELDS}
+
+
 def subject_of(reported: Mapping[str, Any]) -> dict[str, Any]:
     """The subject as the contract names it, vocabulary checked (docs/events.md)."""
-    subject = {k: reported.get(k) for k in SUBJECT_FIELDS}
+    subject = kept_subject(reported)
     for key, cls in (("position_kind", PositionKind), ("agency_level", AgencyLevel)):
         raw = subject[key]
         known = parse(cls, raw)
@@ -105,4 +119,11 @@ def subject_of(reported: Mapping[str, Any]) -> dict[str, Any]:
     return subject
 
 
-__all__ = ["SUBJECT_FIELDS", "note_report", "note_supplement", "open_examination", "subject_of"]
+__all__ = [
+    "SUBJECT_FIELDS",
+    "kept_subject",
+    "note_report",
+    "note_supplement",
+    "open_examination",
+    "subject_of",
+]

@@ -15,7 +15,7 @@ from services.adjudication.domain import events as ev
 from services.adjudication.domain.authority import Profile, authorities, deciding_official
 from services.adjudication.domain.case import Case
 from services.adjudication.domain.clocks import decision
-from services.adjudication.domain.opening import SUBJECT_FIELDS
+from services.adjudication.domain.opening import kept_subject
 from services.adjudication.domain.rules import RuleBook
 from services.adjudication.domain.vocabulary import Category, Level
 from shared.legaltime import at_start_of
@@ -57,7 +57,7 @@ def follow_finding(
         )
     payload = {
         "case_number": case.case_number,
-        "subject": {k: case.subject.get(k) for k in SUBJECT_FIELDS},
+        "subject": kept_subject(case.subject),
         "finding": {
             "finding_event_id": finding_id,
             "category": finding["category"],

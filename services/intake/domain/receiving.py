@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -24,8 +24,9 @@ from services.intake.domain.events import (
     REPORT_RECEIVED,
     REPORT_SUPPLEMENTED,
 )
-from services.intake.domain.linking import LinkDecision, LinkOutcome
+from services.intake.domain.linking import LinkDecision, LinkFacts, LinkOutcome, PersonKey, PersonScheme
 from services.intake.domain.report import (
+    IDENTIFYING_FIELDS,
     Channel,
     Election,
     ElectionType,
@@ -75,14 +76,17 @@ def receive(
     open_case: Callable[[], tuple[str, str]],
     joined_case_number: str | None = None,
     reporter_identity: Any = None,
+    subject_identity: Any = None,
+    person: PersonKey | None = None,
 ) -> Receipt:
     """Decide the events for a received report.
 
     ``open_case`` gives the (case id, case number) of a new case; it is called only when the
     report opens one, so numbers are not used up by reports that join a case.
     ``joined_case_number`` is the number of the case ``link`` joins, when it joins one.
-    ``reporter_identity`` is the reporter's name, address and contact as the event records
-    them: sealed by the caller (shared.keyring), opaque here.
+    ``reporter_identity`` and ``subject_identity`` are who the reporter and the subject are,
+    as the event records them: sealed by the caller (shared.keyring), opaque here. ``person``
+    is the subject's linking key as ``link`` matched it (its number blinded by the caller).
     """
     received = NewEvent(
         REPORT_RECEIVED,
@@ -90,7 +94,7 @@ def receive(
             "report_id": report_id,
             "partner": partner,
             "received_at": received_at.isoformat(),
-            "report": report_record(report, reporter_identity),
+            "report": report_record(report, reporter_identity, subject_identity, person),
         },
         occurred_at=report.reported_at,
     )
@@ -147,11 +151,21 @@ def _opening(
     return NewEvent(kind, payload, occurred_at=at, rule_set=assessment.rule_set)
 
 
-def report_record(report: Report, reporter_identity: Any = None) -> dict[str, Any]:
-    """The report as recorded in ``intake.report_received``: the facts the partner sent, the
-    reporter's identity as ``reporter_identity`` (sealed) and only whether they asked for
-    confidentiality in the clear."""
+def report_record(
+    report: Report,
+    reporter_identity: Any = None,
+    subject_identity: Any = None,
+    person: PersonKey | None = None,
+) -> dict[str, Any]:
+    """The report as recorded in ``intake.report_received``: the facts the partner sent, with
+    who the reporter and the subject are as ``reporter_identity`` and ``subject_identity``
+    (sealed), and the subject's ``person`` key (blinded) that linking matches on."""
     subject, incident, election = report.subject, report.incident, report.election
+    clear_subject = {
+        k: (v.value if isinstance(v, enum.Enum) else v)
+        for k, v in vars(subject).items()
+        if k not in IDENTIFYING_FIELDS
+    }
     return {
         "channel": report.channel.value,
         "kind": report.kind.value,
@@ -161,7 +175,11 @@ def report_record(report: Report, reporter_identity: Any = None) -> dict[str, An
             "year": election.year,
             "candidate_determination_date": _iso(election.candidate_determination_date),
         },
-        "subject": {k: (v.value if isinstance(v, enum.Enum) else v) for k, v in vars(subject).items()},
+        "subject": {
+            **clear_subject,
+            "identity": subject_identity,
+            "person": None if person is None else str(person),
+        },
         "incident": {**vars(incident), "date": _iso(incident.date)},
         "known_at": report.known_at.isoformat(),
         "reported_at": report.reported_at.isoformat(),
@@ -176,7 +194,7 @@ def report_of_record(record: dict[str, Any]) -> Report:
     """The report an ``intake.report_received`` event recorded (``report_record``'s inverse),
     so a projection reads the same facts the decider read."""
     election, incident = record["election"], record["incident"]
-    subject = dict(record["subject"])
+    subject = {k: v for k, v in record["subject"].items() if k not in ("identity", "person")}
     subject["employee_type"] = EmployeeType(subject["employee_type"])
     return Report(
         channel=Channel(record["channel"]),
@@ -194,6 +212,20 @@ def report_of_record(record: dict[str, Any]) -> Report:
         alleged_violations=tuple(record["alleged_violations"]),
         reporter=_reporter_of_record(record["reporter"]),
     )
+
+
+def facts_of_record(record: dict[str, Any], partner: str) -> LinkFacts:
+    """The linking facts of a recorded report: its person key as recorded (blinded). Reports
+    recorded before subjects were sealed hold the number itself, and are keyed by it."""
+    facts = LinkFacts.of(report_of_record(record), partner)
+    subject = record["subject"]
+    if "person" not in subject:
+        return facts
+    person = subject["person"]
+    if person is None:
+        return replace(facts, person=None)
+    scheme, _, number = str(person).partition(" ")
+    return replace(facts, person=PersonKey(PersonScheme(scheme), number))
 
 
 def _reporter_of_record(record: dict[str, Any] | None) -> Reporter | None:
@@ -224,20 +256,22 @@ def supplement(
     assessment: Assessment,
     at: datetime,
     reporter_identity: Any = None,
+    subject_identity: Any = None,
+    person: PersonKey | None = None,
 ) -> tuple[ReportStatus, tuple[NewEvent, ...]]:
     """Decide what a supplement to an INCOMPLETE report does: record what was supplied and,
     when the report now holds everything the law asks, register its case.
 
     The event carries the whole ``report`` as it now stands (``merged_body`` of the original
     and the supplement), so no reader has to merge it again and none can merge differently.
-    ``supplied`` and ``reporter_identity`` come with the reporter's identity already sealed
-    (see ``receive``)."""
+    ``supplied`` comes with its identities already sealed, as ``reporter_identity``,
+    ``subject_identity`` and ``person`` do (see ``receive``)."""
     supplemented = NewEvent(
         REPORT_SUPPLEMENTED,
         {
             "report_id": report_id,
             "supplied": supplied,
-            "report": report_record(report, reporter_identity),
+            "report": report_record(report, reporter_identity, subject_identity, person),
             "assessment": assessment.to_record(),
         },
         occurred_at=at,

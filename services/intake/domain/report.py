@@ -27,9 +27,14 @@ class Election:
     candidate_determination_date: date | None = None
 
 
+# The subject's fields that name them: personal data, sealed in every record (UU 27/2022).
+IDENTIFYING_FIELDS = ("name", "nip", "ni_pppk")
+
+
 @dataclass(frozen=True)
 class Subject:
-    """The reported person (*terlapor*)."""
+    """The reported person (*terlapor*). ``IDENTIFYING_FIELDS`` say who they are and are kept
+    sealed; the rest (position, agency, ...) decides who may punish them and stays clear."""
 
     employee_type: EmployeeType
     name: str | None = None

@@ -34,8 +34,7 @@ from services.intake.domain.events import (
     REPORT_MARKED_INCOMPLETE,
     REPORT_RECEIVED,
 )
-from services.intake.domain.linking import LinkFacts
-from services.intake.domain.receiving import ReportStatus, report_of_record
+from services.intake.domain.receiving import ReportStatus, facts_of_record
 from services.intake.domain.stages import RECEIVED
 from shared.envelope import Envelope
 from shared.readmodel import ReadModel
@@ -100,7 +99,7 @@ def _report_received(conn: sa.Connection, event: Envelope) -> None:
 
 def _case_row(event: Envelope, partner: str, record: dict[str, Any], late: bool) -> dict[str, Any]:
     """The row an opening event creates, from the facts its report recorded."""
-    facts = LinkFacts.of(report_of_record(record), partner)
+    facts = facts_of_record(record, partner)
     return {
         "c": uuid.UUID(event.stream_id),
         "n": event.payload["case_number"],
@@ -135,7 +134,7 @@ def _opening(status: ReportStatus) -> Callable[[sa.Connection, Envelope], None]:
 
 def _report_linked(conn: sa.Connection, event: Envelope) -> None:
     report = _set_status(conn, event, ReportStatus.LINKED, bool(event.payload.get("late", False)))
-    facts = LinkFacts.of(report_of_record(report.record), report.partner)
+    facts = facts_of_record(report.record, report.partner)
     conn.execute(
         _WIDEN_CASE,
         {

@@ -84,16 +84,18 @@ def _referral(conn: sa.Connection, envelope: Envelope) -> None:
     p = envelope.payload
     conn.execute(
         sa.text(
-            "INSERT INTO sanctions_cases (case_id, case_number, agency, employee_name, employee_type, "
+            "INSERT INTO sanctions_cases (case_id, case_number, agency, employee_name, employee_identity, employee_type, "
             "finding_level, state, version, rule_set, in_force, appeal_pending, breaches, referral, updated_at) "
-            "VALUES (:c, :n, :agency, :name, :type, :level, :state, 0, :rules, false, false, '[]', "
+            "VALUES (:c, :n, :agency, :name, CAST(:identity AS json), :type, :level, :state, 0, :rules, false, false, '[]', "
             "CAST(:referral AS json), :at)"
         ),
         {
             "c": envelope.stream_id,
             "n": p["case_number"],
             "agency": p["subject"]["agency"],
-            "name": p["subject"]["name"],
+            # Sealed by intake; a referral recorded before sealing names the employee in clear.
+            "name": p["subject"].get("name"),
+            "identity": _json(p["subject"]["identity"]) if p["subject"].get("identity") else None,
             "type": p["subject"]["employee_type"],
             "level": p["finding"].get("level") or p["finding"]["category"],
             "state": State.REFERRED.value,

@@ -16,6 +16,7 @@ from services.sanctions.domain.case import State
 from services.sanctions.domain.delivery import DELIVERY_METHODS
 from services.sanctions.domain.rules import OFFICIALS
 from services.sanctions.web.actions import PATHS
+from shared.keyring import is_sealed
 
 LEVELS = ("RINGAN", "SEDANG", "BERAT", "PTDH")
 RELATIONS = ("ONE_LEVEL_UP", "TWO_LEVELS_UP")
@@ -39,13 +40,23 @@ class _Strict(ma.Schema):
 
 class SubjectSchema(_Tolerant):
     employee_type = ma.fields.String(required=True, validate=v.OneOf(("PNS", "CPNS", "PPPK", "NON_ASN")))
+    # Who the employee is: ``identity`` sealed by intake (and ``person``, the blinded key of
+    # their number); referrals recorded before sealing carry nip, ni_pppk and name in clear.
     nip = ma.fields.String(allow_none=True, load_default=None)
     ni_pppk = ma.fields.String(allow_none=True, load_default=None)
-    name = ma.fields.String(required=True)
+    name = ma.fields.String(allow_none=True, load_default=None)
+    identity = ma.fields.Dict(allow_none=True, load_default=None)
+    person = ma.fields.String(allow_none=True, load_default=None)
     position = ma.fields.String(allow_none=True, load_default=None)
     position_kind = ma.fields.String(allow_none=True, load_default=None)
     agency = ma.fields.String(required=True, validate=v.Length(min=1))
     agency_level = ma.fields.String(allow_none=True, load_default=None)
+
+    @ma.validates_schema
+    def _names_someone(self, data: dict[str, Any], **_: Any) -> None:
+        # The decree names the employee: a referral that names no one cannot be decided.
+        if not data.get("name") and not is_sealed(data.get("identity")):
+            raise ma.ValidationError("the subject is named neither in clear nor sealed", "identity")
 
 
 class ViolationSchema(_Tolerant):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.intake.domain.admissibility import assess
-from services.intake.domain.linking import LinkDecision, LinkOutcome, LinkRule
+from services.intake.domain.linking import LinkDecision, LinkOutcome, LinkRule, PersonKey, PersonScheme
 from services.intake.domain.receiving import (
     CASE_FORWARDED_OUT_OF_SCOPE,
     CASE_REGISTERED,
@@ -18,6 +18,7 @@ from services.intake.domain.receiving import (
     Receipt,
     ReportStatus,
     case_number,
+    facts_of_record,
     merged_body,
     receive,
     report_record,
@@ -106,8 +107,33 @@ def test_the_received_event_records_the_facts_and_their_valid_time() -> None:
     receipt, _ = decide(report)
     received = receipt.events[0]
     assert received.occurred_at == report.reported_at
-    assert received.payload["report"]["subject"]["nip"] == report.subject.nip
     assert received.payload["report"]["alleged_violations"] == ["N2"]
+    assert received.payload["report"]["subject"]["position"] == report.subject.position
+
+
+def test_who_the_subject_and_reporter_are_is_recorded_only_as_the_caller_sealed_it() -> None:
+    report = a_report()
+    person = PersonKey(PersonScheme.NIP, "bi1:blinded")
+    receipt = receive(
+        report,
+        report_id="report-1",
+        partner="Bawaslu Kab. Tabanan",
+        received_at=AT,
+        assessment=assess(report, RULES, CALENDAR),
+        link=NEW,
+        open_case=lambda: ("case-new", case_number(2024, 7)),
+        reporter_identity={"sealed": "reporter"},
+        subject_identity={"sealed": "subject"},
+        person=person,
+    )
+    record = receipt.events[0].payload["report"]
+    assert record["subject"]["identity"] == {"sealed": "subject"}
+    assert record["subject"]["person"] == "NIP bi1:blinded"
+    assert record["reporter"] == {"confidential": True, "identity": {"sealed": "reporter"}}
+    for name in ("name", "nip", "ni_pppk"):
+        assert name not in record["subject"]
+    assert report.subject.nip and report.subject.nip not in str(record)
+    assert facts_of_record(record, "Bawaslu Kab. Tabanan").person == person
 
 
 def test_case_numbers_are_zero_padded_per_year() -> None:
