@@ -65,9 +65,10 @@ def _open(conn: sa.Connection, e: Envelope) -> None:
     conn.execute(
         sa.text(
             "INSERT INTO adjudication_cases (case_id, case_number, state, version, subject, employee_type, "
-            "position_kind, agency_level, province, regency, election_type, election_year, incident_date, "
+            "position_kind, agency, agency_level, province, regency, election_type, election_year, incident_date, "
             "assignee, opened_at, updated_at, ppk_noncompliant, temporarily_released) VALUES (:c, :n, :s, 0, "
-            "CAST(:subject AS json), :etype, :pk, :al, :prov, :reg, :el, :ey, :idate, NULL, :at, :at, false, false)"
+            "CAST(:subject AS json), :etype, :pk, :agency, :al, :prov, :reg, :el, :ey, :idate, NULL, :at, :at, "
+            "false, false)"
         ),
         {
             **_key(e),
@@ -76,6 +77,7 @@ def _open(conn: sa.Connection, e: Envelope) -> None:
             "subject": json.dumps(subject),
             "etype": subject.get("employee_type"),
             "pk": subject.get("position_kind"),
+            "agency": subject.get("agency"),
             "al": subject.get("agency_level"),
             "prov": incident.get("province"),
             "reg": incident.get("regency"),
@@ -88,8 +90,10 @@ def _open(conn: sa.Connection, e: Envelope) -> None:
 
 
 def _profile(p: Mapping[str, Any]) -> dict[str, Any]:
+    # ``agency``: the subject's agency as last recorded, which decides who may read the case
+    # (shared.scope); the ``subject`` column keeps the subject as the examination opened it.
     given = p["subject"]
-    return {k: given[k] for k in ("position_kind", "agency_level", "employee_type") if k in given}
+    return {k: given[k] for k in ("position_kind", "agency", "agency_level", "employee_type") if k in given}
 
 
 _COLUMNS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
