@@ -43,7 +43,11 @@ def register_case_events(
     one ``may_see`` hides from the caller (a hidden case is not admitted to exist)."""
 
     @blp.route("/<uuid:case_id>/events", endpoint="case_events")
-    @blp.doc(summary=f"The {service} service's events of the case, in order, as stored, with their hashes")
+    @blp.doc(
+        summary=f"The {service} service's events of the case, in order, as stored, with their hashes",
+        description="Only of a case you may read (the scope of the list of cases): any other "
+        "answers 404, as a case that does not exist does.",
+    )
     @require_role(*roles)
     @blp.response(200, CaseEventSchema(many=True))
     @blp.alt_response(404, description="No such case (among those you may see)")

@@ -22,6 +22,9 @@ from shared.web.runtime import runtime
 from tests.conftest import NewDatabase
 
 AGENCY = "Pemerintah Kabupaten Tabanan"
+# The subject's agency of intake's contract example and of tests.unit.adjudication.builders:
+# the unit of the supervisors below, who read only their unit's cases (shared.scope).
+UNIT = "Pemerintah Provinsi Bali"
 # The deciding official and the other authority of tests.unit.sanctions.support.referral().
 SIGNING_OFFICES = ("PPK_KABUPATEN_KOTA", "JPT_PRATAMA")
 
@@ -77,14 +80,14 @@ def build_services(new_database: NewDatabase, home: Path) -> dict[str, Service]:
             _bearer(
                 intake, "Bawaslu Kab. Tabanan", "partner", agency="Bawaslu Kab. Tabanan", channel="BAWASLU"
             ),
-            _bearer(intake, "sup.made", "supervisor"),
+            _bearer(intake, "sup.made", "supervisor", agency=UNIT),
             ("events", "webhooks"),
         ),
         "adjudication": Service(
             "adjudication",
             adjudication,
-            _bearer(adjudication, "sup.made", "supervisor"),
-            _bearer(adjudication, "sup.made", "supervisor"),
+            _bearer(adjudication, "sup.made", "supervisor", agency=UNIT),
+            _bearer(adjudication, "sup.made", "supervisor", agency=UNIT),
         ),
         "sanctions": Service(
             "sanctions",

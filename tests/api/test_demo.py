@@ -56,10 +56,11 @@ def assert_intake_holds(url: str, tokens: Any, results: list[dict[str, Any]]) ->
     report's own partner and by staff: the report and its case as the POST answered them.
     Returns the staff's view of each case, in the order of ``results``."""
     by_case = {r.case: r for r in REPORTS}
-    staff = bearer(tokens, "sup.demo", "supervisor", "BKN", None)
     cases = []
     for result in results:
         sent, answer = by_case[result["case"]], result["response"]
+        # A supervisor reads the cases of its own agency's employees (shared.scope).
+        staff = bearer(tokens, "sup.demo", "supervisor", sent.body["subject"]["agency"], None)
         partner = bearer(tokens, sent.agency, "partner", sent.agency, sent.channel)
         status, _, report = get(url, f"/v1/reports/{answer['report_id']}", partner)
         assert status == 200, (result["case"], report)
@@ -79,9 +80,9 @@ def assert_intake_holds(url: str, tokens: Any, results: list[dict[str, Any]]) ->
 
 
 def cases_at_intake(url: str, tokens: Any) -> int:
-    """How many cases intake's API lists to staff."""
+    """How many cases intake's API lists to an administrator (who reads every case)."""
     status, headers, listed = get(
-        url, "/v1/cases?page_size=100", bearer(tokens, "sup.demo", "supervisor", "BKN", None)
+        url, "/v1/cases?page_size=100", bearer(tokens, "admin.demo", "admin", None, None)
     )
     assert status == 200, listed
     total = json.loads(headers["X-Pagination"])["total"]

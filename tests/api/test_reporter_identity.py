@@ -92,7 +92,9 @@ def test_the_identity_is_sealed_in_every_event_and_the_kept_body(
     assert reporter["identity"]["subject"] == reporter_subject(created["report_id"])
     # The staff read of the case's events shows the ciphertext, never the clear identity.
     shown = intake.test_client().get(
-        f"/v1/cases/{created['case_id']}/events", headers=bearer("supervisor", "spv")
+        f"/v1/cases/{created['case_id']}/events",
+        # A supervisor of the subject's agency (shared.scope), named by its agency here.
+        headers=bearer("supervisor", CONTRACT_EXAMPLE["subject"]["agency"]),
     )
     assert shown.status_code == 200
     assert NAME not in shown.get_data(as_text=True)

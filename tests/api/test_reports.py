@@ -288,7 +288,8 @@ def test_staff_list_cases_with_filters_and_pagination(
         if n == 2:
             body["incident"]["regency"] = "Badung"
         assert post(client, partner, body, key=f"k{n}").status_code == 201
-    staff = token_for(role="supervisor", agency="BKN")
+    # A supervisor of the subject's agency (shared.scope; the matrix: tests/api/test_read_scope.py).
+    staff = token_for(role="supervisor", agency=BODY["subject"]["agency"])
     everything = client.get("/v1/cases?page_size=2", headers=staff)
     assert everything.status_code == 200
     assert len(everything.get_json()) == 2
@@ -304,7 +305,7 @@ def test_staff_read_one_case_and_its_hash_chained_events(
 ) -> None:
     client = intake.test_client()
     created = body_of(post(client, partner, BODY))
-    staff = token_for(role="investigator", agency="BKN")
+    staff = token_for(role="supervisor", agency=BODY["subject"]["agency"])
     case = client.get(f"/v1/cases/{created['case_id']}", headers=staff)
     assert case.status_code == 200
     assert body_of(case)["case_number"] == created["case_number"]

@@ -64,7 +64,9 @@ def test_a_reported_case_is_examined_and_referred_over_kafka(
         "Authorization": "Bearer "
         + tokens.create("Bawaslu Kab. Tabanan", "partner", "Bawaslu Kab. Tabanan", "BAWASLU")
     }
-    supervisor = {"Authorization": "Bearer " + tokens.create("sup.made", "supervisor")}
+    # A supervisor of the subject's agency: supervisors read their unit's cases (shared.scope).
+    unit = CONTRACT_EXAMPLE["subject"]["agency"]
+    supervisor = {"Authorization": "Bearer " + tokens.create("sup.made", "supervisor", unit)}
     investigator = {"Authorization": "Bearer " + tokens.create("inv.putu", "investigator")}
 
     created = (

@@ -112,7 +112,9 @@ def test_an_intake_event_reaches_adjudication_and_intake_hears_sanctions(
         "Authorization": "Bearer "
         + tokens.create("Bawaslu Kab. Tabanan", "partner", "Bawaslu Kab. Tabanan", "BAWASLU")
     }
-    supervisor = {"Authorization": "Bearer " + tokens.create("sup.made", "supervisor")}
+    # A supervisor of the subject's agency: supervisors read their unit's cases (shared.scope).
+    unit = BODY["subject"]["agency"]
+    supervisor = {"Authorization": "Bearer " + tokens.create("sup.made", "supervisor", unit)}
     posted = intake_app.test_client().post(
         "/v1/reports", json=BODY, headers={**partner, "Idempotency-Key": "kafka-1"}
     )

@@ -1,5 +1,10 @@
 """Reading examination files: the list (filters, pagination), one case (state, version as
-ETag, deadlines, timeline, the actions the caller may take) and its events."""
+ETag, deadlines, timeline, the actions the caller may take) and its events.
+
+Each caller reads only the files in its scope (shared.scope): an investigator those assigned
+to them, a supervisor or an official those of a subject of its agency, an auditor or an
+administrator all. A file out of scope is absent from the list and its count, and reading it
+answers 404, as for a file that does not exist."""
 
 from __future__ import annotations
 
@@ -19,12 +24,15 @@ from services.adjudication.web.api import service
 from shared.auth import Identity, abort, current_identity, require_role
 from shared.deadlines import last_open_day
 from shared.envelope import Envelope
+from shared.scope import ReadScope
 from shared.web.answers import etag
 from shared.web.events import register_case_events
 from shared.web.inputs import Blueprint
 from shared.web.runtime import runtime
 
 STAFF = ("investigator", "supervisor", "official", "auditor", "admin")
+# The subject's agency as last recorded, and the assigned investigator (store/readmodel.py).
+SCOPE = ReadScope(agency="c.agency", assignee="c.assignee")
 
 blp = Blueprint(
     "case-files",
@@ -34,9 +42,12 @@ blp = Blueprint(
 )
 
 
-def _filters(args: dict[str, Any], today: Any) -> tuple[str, dict[str, Any]]:
-    """A WHERE clause of fixed column names (values bound, never spliced) and its values."""
-    clauses, params = [], {"today": today}
+def _filters(args: dict[str, Any], today: Any, identity: Identity) -> tuple[str, dict[str, Any]]:
+    """A WHERE clause of fixed column names (values bound, never spliced) and its values,
+    within the files ``identity`` may read."""
+    scope, params = SCOPE.where(identity)
+    clauses = [scope]
+    params["today"] = today
     for name in ("state", "province", "regency"):
         if name in args:
             clauses.append(f"c.{name} = :{name}")
@@ -68,13 +79,17 @@ def _filters(args: dict[str, Any], today: Any) -> tuple[str, dict[str, Any]]:
 @blp.response(200, s.CaseSummarySchema(many=True))
 @blp.paginate()
 def list_cases(args: dict[str, Any], pagination_parameters: PaginationParameters) -> list[dict[str, Any]]:
-    """Examination files, the soonest deadline first, filtered by state, assignee, region and deadlines.
+    """Examination files you may read, the soonest deadline first, filtered by state, assignee, region and deadlines.
+
+    Scope: an investigator reads the files assigned to them; a supervisor or an official the
+    files whose subject works for the agency of its token; an auditor or an administrator every
+    file. Others' files are not listed and not counted in `X-Pagination`.
 
     `overdue=true`: a deadline lapsed and nothing met it. `due_within_days=N`: a deadline still
     running whose last day is within N days. `assignee=none`: cases waiting for a supervisor.
     """
     today = last_open_day(runtime().clock)
-    where, params = _filters(args, today)
+    where, params = _filters(args, today, current_identity())
     page = {"limit": pagination_parameters.page_size, "offset": pagination_parameters.first_item}
     select = (
         "SELECT c.*, c.subject->>'name' AS subject_name, "
@@ -100,15 +115,20 @@ def list_cases(args: dict[str, Any], pagination_parameters: PaginationParameters
 @blp.route("/<uuid:case_id>")
 @require_role(*STAFF)
 @blp.response(200, s.CaseDetailSchema)
-@blp.alt_response(404, description="No such examination file")
+@blp.alt_response(404, description="No such examination file among those you may read")
 def get_case(case_id: uuid.UUID) -> Any:
     """One examination file: its state and version (also the ETag to send as If-Match), every
-    deadline with its due date and status, the timeline, and the actions you may take now."""
+    deadline with its due date and status, the timeline, and the actions you may take now.
+
+    404 for a file out of your scope (see the list), as for one that does not exist."""
+    identity, hidden = current_identity(), f"no examination file {case_id} among those you may read"
     try:
         case, history = service().load(str(case_id))
     except CaseNotFound:
-        abort(404, message=f"no examination file {case_id}")
-    body = detail(case, history, current_identity())
+        abort(404, message=hidden)
+    if not may_read(case, identity):
+        abort(404, message=hidden)
+    body = detail(case, history, identity)
     return body, 200, etag(case.version)
 
 
@@ -162,6 +182,11 @@ def detail(case: Case, history: list[Envelope], identity: Identity) -> dict[str,
     }
 
 
+def may_read(case: Case, identity: Identity) -> bool:
+    """Whether ``identity`` may read ``case`` (shared.scope), from the folded case itself."""
+    return SCOPE.admits(identity, agency=case.subject.get("agency"), assignee=case.assignee)
+
+
 def _permitted(case: Case, identity: Identity, action: str) -> bool:
     try:
         authorize(case, identity.id, identity.role, action)
@@ -170,4 +195,9 @@ def _permitted(case: Case, identity: Identity, action: str) -> bool:
     return True
 
 
-register_case_events(blp, "adjudication", STAFF)
+register_case_events(
+    blp,
+    "adjudication",
+    STAFF,
+    may_see=lambda history, identity: may_read(Case.from_events(history), identity),
+)

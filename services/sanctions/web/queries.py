@@ -1,6 +1,7 @@
 """Reading cases: a filtered list, one case with its dates, deadlines, timeline, allowed
 actions and penalty options, and its events as stored. Officials see their agency's cases
-only; auditors and administrators see all."""
+only; auditors and administrators see all (shared.scope). A case out of scope is absent from
+the list and its count, and reading it answers 404, as for a case that does not exist."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from flask_smorest.pagination import PaginationParameters
 from services.sanctions.domain.case import Case
 from services.sanctions.domain.catalogue import options
 from services.sanctions.domain.rules import default_rule_book
-from services.sanctions.handlers import visible
 from services.sanctions.store.readmodel import OBLIGATIONS
 from services.sanctions.web.actions import paths_of
 from services.sanctions.web.api import blp as commands_blp
@@ -26,12 +26,15 @@ from services.sanctions.web.schemas import (
 from shared.auth import Identity, abort, current_identity, require_role
 from shared.eventstore import SqlEventStore
 from shared.legaltime import legal_date
+from shared.scope import ReadScope
 from shared.web.answers import etag
 from shared.web.events import register_case_events
 from shared.web.inputs import Blueprint
 from shared.web.runtime import runtime
 
 READERS = ("official", "auditor", "admin")
+# The referred subject's agency; sanctions knows no assignment (investigators work adjudication).
+SCOPE = ReadScope(agency="c.agency")
 blp: Blueprint = commands_blp
 
 # Overdue: an obligation lapsed unmet (a recorded breach still open), or lapsed and not yet
@@ -50,16 +53,20 @@ SUMMARY_COLUMNS = (
 
 def _scope(identity: Identity, args: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """A WHERE clause of fixed column names (values are bound) and its parameters."""
-    clauses, params = [], dict(args)
+    scope, params = SCOPE.where(identity)
+    clauses = [scope]
+    params.update(args)
     for name in ("state", "penalty", "in_force", "appeal_pending"):
         if name in args:
             clauses.append(f"c.{name} = :{name}")
     if "overdue" in args:
         clauses.append(OVERDUE if args["overdue"] else f"NOT {OVERDUE}")
-    if identity.role == "official":
-        clauses.append("c.agency = :agency")
-        params["agency"] = identity.agency
-    return " AND ".join(clauses) or "true", params
+    return " AND ".join(clauses), params
+
+
+def may_read(case: Case, identity: Identity) -> bool:
+    """Whether ``identity`` may read ``case``: a referred case in its scope (shared.scope)."""
+    return case.referral is not None and SCOPE.admits(identity, agency=case.referral.agency)
 
 
 @blp.route("", methods=["GET"])
@@ -68,7 +75,11 @@ def _scope(identity: Identity, args: dict[str, Any]) -> tuple[str, dict[str, Any
 @blp.response(200, CaseSummarySchema(many=True))
 @blp.paginate()
 def list_cases(args: dict[str, Any], pagination_parameters: PaginationParameters) -> list[dict[str, Any]]:
-    """Cases, most recently changed first: filter by state, penalty, in_force, appeal_pending, overdue."""
+    """Cases you may read, most recently changed first: filter by state, penalty, in_force, appeal_pending, overdue.
+
+    Scope: an official reads the cases whose subject works for the agency of its token; an
+    auditor or an administrator every case. Others' cases are not listed and not counted in
+    `X-Pagination`."""
     rt = runtime()
     where, params = _scope(current_identity(), args)
     params["today"] = legal_date(rt.clock.now())
@@ -91,16 +102,18 @@ def list_cases(args: dict[str, Any], pagination_parameters: PaginationParameters
 @blp.route("/<uuid:case_id>", methods=["GET"])
 @require_role(*READERS)
 @blp.response(200, CaseDetailSchema)
-@blp.alt_response(404, description="No such case in your agency")
+@blp.alt_response(404, description="No such case among those you may read")
 def get_case(case_id: uuid.UUID) -> Response:
     """One case: state, version (also the ETag), penalty, dates, deadlines, timeline, allowed
-    actions, and the penalty options that fit the finding with who may sign each."""
+    actions, and the penalty options that fit the finding with who may sign each.
+
+    404 for a case out of your scope (see the list), as for one that does not exist."""
     rt, identity, stream = runtime(), current_identity(), str(case_id)
     with rt.engine.connect() as conn:
         history = SqlEventStore(conn, runtime().clock).load(stream)
         case = Case.of(history)
-        if not visible(case, identity):
-            abort(404, message=f"no case {case_id} among {identity.agency or 'your'} cases")
+        if not may_read(case, identity):
+            abort(404, message=f"no case {case_id} among the cases you may read")
         params = {"c": stream, "today": legal_date(rt.clock.now())}
         row = conn.execute(
             sa.text(
@@ -133,7 +146,7 @@ def get_case(case_id: uuid.UUID) -> Response:
 
 
 register_case_events(
-    blp, "sanctions", READERS, may_see=lambda history, identity: visible(Case.of(history), identity)
+    blp, "sanctions", READERS, may_see=lambda history, identity: may_read(Case.of(history), identity)
 )
 
 
