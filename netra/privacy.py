@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -21,8 +20,9 @@ from shared.db import create_engine, prepare_database
 from shared.envelope import Actor
 from shared.keyring import KeyStore, kek_source
 
-# The data subjects there are so far: one per report's reporter.
-REPORTER_SUBJECT = re.compile(r"reporter/([0-9a-fA-F-]{36})")
+# The data subjects intake keeps (services/intake/store/identities.py): a report's reporter,
+# and a civil servant known by number (``netra privacy find`` names theirs).
+SUBJECT = re.compile(r"reporter/[0-9a-fA-F-]{36}|person/bi1:[0-9a-f]{64}")
 
 
 def _keys(settings: Settings) -> KeyStore:
@@ -36,25 +36,23 @@ def privacy() -> None:
 
 
 @privacy.command("erase")
-@click.option("--subject", required=True, help="the data subject, e.g. reporter/<report id>")
+@click.option("--subject", required=True, help="reporter/<report id>, or person/bi1:... (see `find`)")
 @click.option("--reason", required=True, help="why (the request, the retention rule): kept with the erasure")
 @click.option("--by", "by", required=True, help="the administrator who erases")
 def erase(subject: str, reason: str, by: str) -> None:
-    """Destroy a data subject's key for good and record the erasure on its case."""
-    from services.intake.handlers import erase_reporter
+    """Destroy a data subject's key for good and record the erasure on their cases."""
+    from services.intake.handlers import erase_subject
     from shared.uow import SqlUnitOfWork
 
-    match = REPORTER_SUBJECT.fullmatch(subject)
-    if match is None:
-        raise click.BadParameter("name a reporter: reporter/<report id>", param_hint="--subject")
+    if SUBJECT.fullmatch(subject) is None:
+        raise click.BadParameter("name reporter/<report id> or person/bi1:<64 hex>", param_hint="--subject")
     if not reason.strip():
         raise click.BadParameter("say why the subject is erased", param_hint="--reason")
-    report_id = uuid.UUID(match.group(1))
     settings = Settings.from_env()
     engine = create_engine(prepare_database(settings, "intake"), pool_size=1)
     try:
-        case_id = erase_reporter(
-            report_id,
+        case_ids = erase_subject(
+            subject,
             actor=Actor(by, "admin"),
             reason=reason.strip(),
             uow=SqlUnitOfWork(engine, SystemClock()),
@@ -62,9 +60,33 @@ def erase(subject: str, reason: str, by: str) -> None:
         )
     finally:
         engine.dispose()
-    if case_id is None:
-        raise click.ClickException(f"no report {report_id}")
-    click.echo(f"erased {subject}: its key is destroyed; recorded on case {case_id}")
+    if case_ids is None:
+        raise click.ClickException(f"no data subject {subject}")
+    click.echo(
+        f"erased {subject}: its key is destroyed; recorded on {len(case_ids)} case(s): {', '.join(case_ids)}"
+    )
+
+
+@privacy.command("find")
+@click.option("--nip", help="a PNS or CPNS's NIP")
+@click.option("--ni-pppk", "ni_pppk", help="a PPPK's NI PPPK")
+def find(nip: str | None, ni_pppk: str | None) -> None:
+    """The data subject of a civil servant, by number, and the intake cases about them (found
+    by the number's blind index: no store holds the number itself)."""
+    from services.intake.store.records import cases_of_person
+
+    if (nip is None) == (ni_pppk is None):
+        raise click.UsageError("give exactly one of --nip and --ni-pppk")
+    scheme, number = ("NIP", nip) if nip is not None else ("NI_PPPK", ni_pppk)
+    settings = Settings.from_env()
+    blind = _keys(settings).blind_index(f"{scheme}:{str(number).strip()}")
+    engine = create_engine(prepare_database(settings, "intake"), pool_size=1)
+    try:
+        with engine.connect() as conn:
+            case_ids = cases_of_person(conn, blind)
+    finally:
+        engine.dispose()
+    click.echo(json.dumps({"subject": f"person/{blind}", "intake_cases": case_ids}, indent=2))
 
 
 @privacy.command("subject")

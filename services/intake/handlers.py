@@ -38,7 +38,7 @@ from services.intake.domain.report import Report
 from services.intake.domain.rules import RuleBook
 from services.intake.domain.stages import RECEIVED, STAGE_OF, note_stage
 from services.intake.store import records, webhooks
-from services.intake.store.identities import ReportSeals, reporter_subject
+from services.intake.store.identities import ReportSeals
 from services.intake.store.readmodel import READ_MODEL
 from shared.db import retry_on_contention
 from shared.envelope import Actor, Context, Envelope
@@ -329,30 +329,45 @@ def _latest_reporter(history: list[Envelope], report_id: str) -> _RecordedReport
     return _RecordedReporter(bool(latest.get("confidential")), clear)
 
 
-def erase_reporter(
-    report_id: uuid.UUID, *, actor: Actor, reason: str, uow: SqlUnitOfWork, keys: KeyStore
-) -> str | None:
-    """Destroy the data key of a report's reporter and record the erasure on its case; the
-    case id, or None when there is no such report. The key goes first: were the event lost
-    to a crash, running the erasure again records it (the key is already gone)."""
-    subject = reporter_subject(str(report_id))
+def erase_subject(
+    subject: str, *, actor: Actor, reason: str, uow: SqlUnitOfWork, keys: KeyStore
+) -> list[str] | None:
+    """Destroy a data subject's key (a report's reporter, or a person) and record the erasure
+    on each intake case that names them; those case ids, or None when intake knows no such
+    subject. The key goes first: were the events lost to a crash, running the erasure again
+    records them (the key is already gone)."""
     with uow:
-        row = records.report_owner(uow.connection, report_id)
-        if row is None:
+        found = _erasure_targets(uow.connection, subject)
+        if found is None or keys.info(subject) is None:
             return None
+        report_id, fields, case_ids = found
         keys.erase(subject, actor=actor.id, reason=reason)
-        case_id = str(row.case_id)
-        history = uow.events.load(case_id)
-        event = erasure(report_id=str(report_id), subject=subject, reason=reason, at=uow.clock.now())
-        appended = uow.events.append(
-            case_id,
-            [event],
-            expected_version=len(history),
-            context=Context(actor, correlation_id=str(report_id)),
-        )
-        project_all(uow.connection, READ_MODEL, appended)
+        at = uow.clock.now()
+        for case_id in case_ids:
+            event = erasure(subject=subject, fields=fields, reason=reason, at=at, report_id=report_id)
+            appended = uow.events.append(
+                case_id,
+                [event],
+                expected_version=len(uow.events.load(case_id)),
+                context=Context(actor, correlation_id=report_id),
+            )
+            project_all(uow.connection, READ_MODEL, appended)
         uow.commit()
-    return case_id
+    return case_ids
+
+
+def _erasure_targets(conn: sa.Connection, subject: str) -> tuple[str | None, list[str], list[str]] | None:
+    """(report id, erased fields, case ids) for a data subject intake keeps, or None."""
+    kind, _, key = subject.partition("/")
+    if kind == "reporter":
+        try:
+            row = records.report_owner(conn, uuid.UUID(key))
+        except ValueError:
+            return None
+        return None if row is None else (key, ["reporter"], [str(row.case_id)])
+    if kind == "person":
+        return None, ["subject.identity"], records.cases_of_person(conn, key)
+    return None
 
 
 def on_stage_event(received: Envelope, uow: SqlUnitOfWork) -> None:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from services.intake import create_app
-from services.intake.handlers import erase_reporter
+from services.intake.handlers import erase_subject
 from services.intake.store.identities import reporter_subject
 from services.intake.web.examples import CONTRACT_EXAMPLE
 from shared.clock import ManualClock
@@ -178,14 +178,14 @@ def test_an_erased_reporter_reads_as_erased_and_the_erasure_is_recorded(
     created = report(intake, bearer, confidential=True)
     rt = runtime(intake)
     before = events(intake, created["case_id"])
-    case_id = erase_reporter(
-        uuid.UUID(created["report_id"]),
+    case_ids = erase_subject(
+        reporter_subject(created["report_id"]),
         actor=Actor("admin.privasi", "admin"),
         reason="permintaan subjek data (UU 27/2022 Ps 8)",
         uow=SqlUnitOfWork(rt.engine, clock),
         keys=rt.keys,
     )
-    assert case_id == created["case_id"]
+    assert case_ids == [created["case_id"]]
     after = events(intake, created["case_id"])
     assert after[: len(before)] == before  # no event was touched
     assert after[-1]["event_type"] == "intake.personal_data_erased"
@@ -202,3 +202,61 @@ def test_an_erased_reporter_reads_as_erased_and_the_erasure_is_recorded(
             sa.text("SELECT wrapped FROM data_keys WHERE subject = :s"), {"s": info.subject}
         )
         assert wrapped.scalar() is None
+
+
+def test_a_person_is_found_by_the_blind_index_of_their_number_and_erased_across_their_cases(
+    intake: Flask, bearer: Callable[..., dict[str, str]], clock: ManualClock
+) -> None:
+    rt = runtime(intake)
+    first = report(intake, bearer, confidential=False)
+    later = copy.deepcopy(CONTRACT_EXAMPLE)
+    later["alleged_violations"] = []  # the same person again: joins the open case
+    joined = (
+        intake.test_client()
+        .post("/v1/reports", json=later, headers={**bearer("partner"), "Idempotency-Key": "again"})
+        .get_json()
+    )
+    assert (joined["status"], joined["case_id"]) == ("LINKED", first["case_id"])
+    nip = CONTRACT_EXAMPLE["subject"]["nip"]
+    blind = rt.keys.blind_index(f"NIP:{nip}")
+    assert nip not in database_text(rt.engine) and blind in database_text(rt.engine)
+    subject = f"person/{blind}"
+    erased = erase_subject(
+        subject,
+        actor=Actor("admin.privasi", "admin"),
+        reason="retensi",
+        uow=SqlUnitOfWork(rt.engine, clock),
+        keys=rt.keys,
+    )
+    assert erased == [first["case_id"]]
+    recorded = events(intake, first["case_id"])[-1]
+    assert (recorded["event_type"], recorded["payload"]["subject"]) == (
+        "intake.personal_data_erased",
+        subject,
+    )
+    assert recorded["payload"]["fields"] == ["subject.identity"]
+    # Who the subject was can no longer be opened; a new report about them is sealed afresh.
+    sealed = events(intake, first["case_id"])[0]["payload"]["report"]["subject"]["identity"]
+    assert sealed["subject"] == subject
+    assert rt.keys.open(sealed, purpose="test", actor="t").as_dict() == {"erased": True, "subject": subject}
+    again = copy.deepcopy(CONTRACT_EXAMPLE)
+    again["incident"]["date"] = "2024-10-01"
+    after = intake.test_client().post(
+        "/v1/reports", json=again, headers={**bearer("partner"), "Idempotency-Key": "new"}
+    )
+    assert after.status_code == 201, after.get_json()
+    resealed = events(intake, after.get_json()["case_id"])
+    sealed_again = [e for e in resealed if e["event_type"] == "intake.report_received"][-1]["payload"][
+        "report"
+    ]
+    assert sealed_again["subject"]["identity"]["subject"] == f"subject/{after.get_json()['report_id']}"
+    assert (
+        erase_subject(
+            "person/bi1:" + "0" * 64,
+            actor=Actor("a", "admin"),
+            reason="x",
+            uow=SqlUnitOfWork(rt.engine, clock),
+            keys=rt.keys,
+        )
+        is None
+    )

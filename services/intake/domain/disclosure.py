@@ -74,11 +74,13 @@ def _only_for(report_id: str, confidential: bool) -> str:
     )
 
 
-def erasure(*, report_id: str, subject: str, reason: str, at: datetime) -> NewEvent:
-    """The event recording that the reporter's data key was destroyed: their identity can
-    never be read again, anywhere it was recorded."""
+def erasure(
+    *, subject: str, fields: list[str], reason: str, at: datetime, report_id: str | None = None
+) -> NewEvent:
+    """The event recording that a data subject's key was destroyed: their ``fields`` can
+    never be read again, anywhere they were recorded."""
     return NewEvent(
         PERSONAL_DATA_ERASED,
-        {"report_id": report_id, "subject": subject, "fields": ["reporter"], "reason": reason},
+        {"report_id": report_id, "subject": subject, "fields": fields, "reason": reason},
         occurred_at=at,
     )

@@ -124,6 +124,15 @@ def report_owner(conn: sa.Connection, report_id: uuid.UUID) -> Any:
     ).first()
 
 
+def cases_of_person(conn: sa.Connection, blind: str) -> list[str]:
+    """The ids of the cases about the person whose number has the blind index ``blind``."""
+    rows = conn.execute(
+        sa.text("SELECT case_id FROM intake_cases WHERE person_key IN (:nip, :pppk) ORDER BY opened_at"),
+        {"nip": f"NIP {blind}", "pppk": f"NI_PPPK {blind}"},
+    ).scalars()
+    return [str(r) for r in rows]
+
+
 def report_view(conn: sa.Connection, report_id: uuid.UUID, partner: str) -> dict[str, Any] | None:
     """The partner's view of its own report, or None (unknown, or another partner's)."""
     row = conn.execute(
