@@ -12,6 +12,11 @@ URL's host in the Host header, as the TLS server name and in the certificate che
 cannot resolve to a public address for the check and to an internal one for the connection
 (DNS rebinding). No proxy is used and no redirect followed; a refused destination is a
 failed attempt that sends nothing.
+
+The partner's secret is opened from the key store once per claimed batch per partner (one
+``key_uses`` row each, actor ``intake-webhooks``), never kept across rounds: an erasure of
+``webhook/<partner>`` stops the next round. A secret that cannot be opened (erased, or a
+key store problem) is a failed attempt that sends nothing, retried with backoff like any.
 """
 
 from __future__ import annotations
@@ -34,12 +39,18 @@ from services.intake.store.webhooks import (
     Destination,
     DestinationPolicy,
     RefusedDestination,
+    Resolver,
     backoff,
+    is_legacy_secret,
+    open_secret,
+    secret_subject,
     sign,
+    system_resolver,
 )
 from shared.clock import Clock, SystemClock
 from shared.config import Settings
 from shared.db import create_engine, prepare_database
+from shared.keyring import Erased, KeyringError, KeyStore, kek_source
 from shared.logs import configure_logging
 from shared.processes import keep_beating, stop_on_signals
 
@@ -48,16 +59,34 @@ log = logging.getLogger(__name__)
 # Enough of a partner's error to diagnose it, without letting a partner fill our table.
 MAX_ERROR_CHARS = 500
 
+# Who opens the partners' secrets, as key_uses records it.
+ACTOR = "intake-webhooks"
+
+# Why a delivery was not signed (after NOT_SENT), as the partner reads it in last_error.
+SECRET_ERASED = (
+    "kunci rahasia webhook ini telah dihapus oleh administrator Netra, jadi tidak ada yang "
+    "dapat ditandatangani / the key of this webhook's secret was erased by a Netra "
+    "administrator, so nothing can be signed"
+)
+SECRET_UNAVAILABLE = (
+    "rahasia webhook tidak dapat dibuka di sisi Netra; akan dicoba lagi / the webhook "
+    "secret cannot be opened on Netra's side; it will be tried again"
+)
+
 
 @dataclass(frozen=True)
 class Claimed:
     """A delivery leased to this worker, with where and how to send it."""
 
     id: int
+    partner: str
     body: bytes
     attempts: int
     url: str
-    secret: str = field(repr=False)  # never in a log line or a traceback's repr
+    # The partner's secret, opened for this batch; never in a log line or a traceback's repr.
+    # None when it could not be opened, and ``unsigned`` says why.
+    secret: str | None = field(repr=False)
+    unsigned: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +149,9 @@ def post_delivery(
 ) -> Outcome:
     """POST one delivery, signed, if ``policy`` allows its URL now; never raises for the
     partner's failures, only reports them."""
+    if claimed.secret is None:
+        # Nothing can be signed, so nothing is sent (nor is the URL looked up).
+        return Outcome(None, f"{NOT_SENT}: {claimed.unsigned or SECRET_UNAVAILABLE}"[:MAX_ERROR_CHARS])
     try:
         destination = policy.check(claimed.url)
     except RefusedDestination as refused:
@@ -162,6 +194,7 @@ class WebhookWorker:
         engine: sa.Engine,
         clock: Clock,
         *,
+        keys: KeyStore,
         batch_size: int = 20,
         timeout: float = 10.0,
         policy: DestinationPolicy | None = None,
@@ -169,6 +202,7 @@ class WebhookWorker:
     ) -> None:
         self.engine = engine
         self.clock = clock
+        self.keys = keys  # where the partners' secrets are opened
         self.batch_size = batch_size
         self.timeout = timeout
         # Default: https to public addresses only, nothing allow-listed.
@@ -188,12 +222,36 @@ class WebhookWorker:
                     "  SELECT d2.id FROM webhook_deliveries d2 JOIN webhooks w2 ON w2.partner = d2.partner"
                     "  WHERE d2.status IN ('PENDING', 'FAILED_RETRYING') AND d2.next_attempt_at <= :now"
                     "  ORDER BY d2.next_attempt_at, d2.id LIMIT :n FOR UPDATE OF d2 SKIP LOCKED) "
-                    "RETURNING d.id, d.body, d.attempts, w.url, w.secret"
+                    "RETURNING d.id, d.partner, d.body, d.attempts, w.url, w.secret"
                 ),
                 {"now": now, "lease_until": now + self.lease, "n": self.batch_size},
             ).all()
-        claimed = [Claimed(r.id, r.body.encode(), r.attempts, r.url, r.secret) for r in rows]
+        # After the claim's commit: the key store is asked once per partner in the batch.
+        stored = {r.partner: r.secret for r in rows}
+        opened = {partner: self._open(partner, value) for partner, value in stored.items()}
+        claimed = [
+            Claimed(r.id, r.partner, r.body.encode(), r.attempts, r.url, *opened[r.partner]) for r in rows
+        ]
         return sorted(claimed, key=lambda c: c.id)
+
+    def _open(self, partner: str, stored: object) -> tuple[str | None, str | None]:
+        """``partner``'s clear secret, or None and why not (a reason the partner may read)."""
+        if is_legacy_secret(stored):
+            log.warning(
+                "the webhook secret of %s is stored in plain text (registered before sealing); "
+                "it is sealed when the partner registers again",
+                partner,
+            )
+        try:
+            return open_secret(self.keys, partner, stored, actor=ACTOR), None
+        except Erased:
+            log.warning("the key of %s is erased: its deliveries are not sent", secret_subject(partner))
+            return None, SECRET_ERASED
+        except (KeyringError, sa.exc.OperationalError) as exc:
+            # Ours to fix (the KEK, the key store's database), not the partner's: the detail
+            # stays in our log, and the delivery is retried with backoff like any failure.
+            log.error("the webhook secret of %s cannot be opened: %s", partner, exc)
+            return None, SECRET_UNAVAILABLE
 
     def record(self, claimed: Claimed, outcome: Outcome) -> None:
         """Store an attempt's outcome: DELIVERED, or FAILED_RETRYING with the next try scheduled."""
@@ -247,11 +305,24 @@ class WebhookWorker:
                 stop.wait(idle)
 
 
+def build_webhook_worker(
+    settings: Settings, clock: Clock | None = None, resolver: Resolver = system_resolver
+) -> WebhookWorker:
+    """The worker on ``settings``: intake's database, the key store (its database and KEKs,
+    as the apps have them) and the allow-list (NETRA_WEBHOOK_HTTP_HOSTS)."""
+    clock = clock or SystemClock()
+    engine = create_engine(prepare_database(settings, "intake"), pool_size=2, pre_ping=False)
+    keys = KeyStore(
+        create_engine(prepare_database(settings, "keyring"), pool_size=1), kek_source(settings), clock
+    )
+    policy = DestinationPolicy.of(settings.webhook_http_hosts, resolver)
+    return WebhookWorker(engine, clock, keys=keys, policy=policy)
+
+
 def run_webhook_worker(settings: Settings) -> None:
     """Run the intake webhook worker until SIGTERM or SIGINT."""
     configure_logging(settings)
     stop = stop_on_signals()
-    engine = create_engine(prepare_database(settings, "intake"), pool_size=2, pre_ping=False)
+    worker = build_webhook_worker(settings)
     keep_beating(settings, "intake", "webhooks", stop)
-    policy = DestinationPolicy.of(settings.webhook_http_hosts)
-    WebhookWorker(engine, SystemClock(), policy=policy).run(stop)
+    worker.run(stop)

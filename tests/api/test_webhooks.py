@@ -14,11 +14,12 @@ from flask import Flask
 
 from services.intake import create_app
 from services.intake.store import webhooks as policy
-from services.intake.store.webhooks import enqueue_stage_change
-from services.intake.web.webhooks import RESOLVER, destination_policy
-from services.intake.webhook_worker import NOT_SENT, WebhookWorker
+from services.intake.store.webhooks import enqueue_stage_change, open_secret, verify
+from services.intake.web.webhooks import RESOLVER, SECRET_KEY_ERASED, destination_policy
+from services.intake.webhook_worker import NOT_SENT, SECRET_ERASED, WebhookWorker, build_webhook_worker
 from shared.clock import ManualClock
 from shared.config import Settings
+from shared.keyring import is_sealed
 from shared.web.runtime import runtime
 from tests.api import test_reports
 from tests.api.test_reports import BODY, post
@@ -29,6 +30,7 @@ partner = test_reports.partner
 token_for = test_reports.token_for
 
 SECRET = "0123456789abcdef-secret"
+PARTNER_ID = "Bawaslu Kab. Tabanan"  # the identity of test_reports' partner token
 PUBLIC = "93.184.215.14"  # a public address; nothing is sent to it in these tests
 
 
@@ -118,7 +120,12 @@ def test_a_registration_is_stored_replaced_and_its_secret_never_returned(
     assert "x" * 16 not in replaced.get_data(as_text=True)
     with runtime(intake).engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT partner, url, secret FROM webhooks")).all()
-    assert [(r.url, r.secret) for r in rows] == [(f"http://{HOST}:9/hook", "x" * 16)]
+    assert [(r.partner, r.url) for r in rows] == [(PARTNER_ID, f"http://{HOST}:9/hook")]
+    # Stored sealed under the partner's own key, which opens it to the replacing secret.
+    [row] = rows
+    assert is_sealed(row.secret) and row.secret["subject"] == f"webhook/{PARTNER_ID}"
+    keys = runtime(intake).keys
+    assert open_secret(keys, PARTNER_ID, row.secret, actor="test") == "x" * 16
     assert SECRET not in json.dumps(intake.test_client().get("/openapi.json").json)
 
 
@@ -249,7 +256,13 @@ def test_a_registered_host_whose_dns_turns_internal_gets_nothing_and_learns_noth
         )
         post(client, partner, BODY)  # queues the RECEIVED notice
         dns.answers["partner.example"] = ["127.0.0.1"]
-        worker = WebhookWorker(runtime(intake).engine, clock, timeout=5, policy=destination_policy(intake))
+        worker = WebhookWorker(
+            runtime(intake).engine,
+            clock,
+            keys=runtime(intake).keys,
+            timeout=5,
+            policy=destination_policy(intake),
+        )
         assert worker.run_once() == 1
         assert server.received == []
     [delivery] = json_of(client.get("/v1/webhook/deliveries", headers=partner))
@@ -326,3 +339,83 @@ def test_each_partner_sees_only_its_own_deliveries_newest_first_and_paginated(
         theirs["report_id"]
     }
     assert json_of(client.get("/v1/webhook/deliveries", headers=silent)) == []
+
+
+def database_text(engine: sa.Engine) -> str:
+    """Every row of every table of a database, as text."""
+    with engine.connect() as conn:
+        tables = conn.execute(
+            sa.text(
+                "SELECT quote_ident(table_schema) || '.' || quote_ident(table_name) "
+                "FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema') "
+                "AND table_type = 'BASE TABLE'"
+            )
+        ).scalars()
+        return "\n".join(
+            str(row)
+            for table in list(tables)
+            for row in conn.execute(sa.text(f"SELECT t::text FROM {table} t"))
+        )
+
+
+def test_the_registered_secret_is_nowhere_in_intakes_database_and_deliveries_are_still_signed(
+    intake: Flask, partner: dict[str, str], api_settings: Settings, clock: ManualClock, dns: Dns
+) -> None:
+    """The worker as `python -m services.intake webhooks` builds it from its settings opens
+    the secret the app sealed: same key store, same KEK."""
+    client = intake.test_client()
+    with partner_server() as server:
+        hook = {"url": server.url(), "secret": SECRET}
+        assert client.put("/v1/webhook", json=hook, headers=partner).status_code == 200
+        post(client, partner, BODY)  # queues the RECEIVED notice
+        text = database_text(runtime(intake).engine)
+        assert "webhook/" in text  # the sealed value is there ...
+        assert SECRET not in text  # ... and the secret is not, in any table
+        assert SECRET.encode().hex() not in text
+        worker = build_webhook_worker(allow_listed(api_settings), clock, dns)
+        try:
+            assert worker.run_once() == 1
+        finally:
+            worker.engine.dispose()
+            worker.keys.engine.dispose()
+        [got] = server.received
+    signature = got.header("X-Netra-Signature")
+    assert signature is not None and verify(SECRET, got.body, signature)
+    [delivery] = json_of(client.get("/v1/webhook/deliveries", headers=partner))
+    assert delivery["status"] == "DELIVERED"
+    uses = runtime(intake).keys.uses(f"webhook/{PARTNER_ID}")
+    assert [(purpose, actor) for purpose, actor, _ in uses] == [("webhook-sign", "intake-webhooks")]
+
+
+def test_an_erased_webhook_key_fails_deliveries_with_a_reason_and_registration_with_a_409(
+    intake: Flask, partner: dict[str, str], clock: ManualClock
+) -> None:
+    client = intake.test_client()
+    keys = runtime(intake).keys
+    with partner_server() as server:
+        hook = {"url": server.url(), "secret": SECRET}
+        assert client.put("/v1/webhook", json=hook, headers=partner).status_code == 200
+        post(client, partner, BODY)
+        keys.erase(f"webhook/{PARTNER_ID}", actor="dpo", reason="the partner's secret leaked")
+        worker = WebhookWorker(
+            runtime(intake).engine, clock, keys=keys, timeout=5, policy=destination_policy(intake)
+        )
+        assert worker.run_once() == 1
+        assert server.received == []
+
+        listed = client.get("/v1/webhook/deliveries", headers=partner)
+        assert listed.status_code == 200
+        [delivery] = json_of(listed)
+        assert (delivery["status"], delivery["attempts"], delivery["last_status_code"]) == (
+            "FAILED_RETRYING",
+            1,
+            None,
+        )
+        assert delivery["last_error"] == f"{NOT_SENT}: {SECRET_ERASED}"
+
+        again = client.put("/v1/webhook", json={**hook, "secret": "a-new-secret-0123"}, headers=partner)
+        assert again.status_code == 409, again.data
+        assert json_of(again)["message"] == SECRET_KEY_ERASED
+        assert "a-new-secret-0123" not in again.get_data(as_text=True)
+        with runtime(intake).engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT url FROM webhooks")).scalars().all() == [server.url()]

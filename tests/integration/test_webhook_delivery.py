@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import ssl
 import threading
 import uuid
@@ -23,6 +24,9 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import make_url
 
 from services.intake.store.webhooks import (
     MAX_BACKOFF,
@@ -34,14 +38,24 @@ from services.intake.store.webhooks import (
     enqueue_stage_change,
     register_webhook,
     render_body,
+    seal_secret,
     sign,
     system_resolver,
     verify,
 )
-from services.intake.webhook_worker import NOT_SENT, Claimed, WebhookWorker
+from services.intake.webhook_worker import (
+    NOT_SENT,
+    SECRET_ERASED,
+    SECRET_UNAVAILABLE,
+    Claimed,
+    WebhookWorker,
+)
 from shared.clock import ManualClock
 from shared.config import Settings
+from shared.db import create_engine, ensure_database, migrations_dir
+from shared.keyring import Erased, KeyEncryptionKeys, KeyStore, is_sealed, kek_source
 from shared.pg_embedded import free_port
+from tests.conftest import NewDatabase
 from tests.support.partner_server import HOST, Dns, self_signed_certificate
 
 SECRET = "s3cret-of-at-least-16"
@@ -124,11 +138,24 @@ def dns() -> Dns:
     return Dns()
 
 
-def webhook_worker(engine: sa.Engine, clock: ManualClock, dns: Dns, **kwargs: Any) -> WebhookWorker:
-    """The worker as run_webhook_worker builds it, with HOST allow-listed and ``dns``."""
+@pytest.fixture
+def keys(new_database: NewDatabase, tmp_path: Path, clock: ManualClock) -> Iterator[KeyStore]:
+    """A key store on a fresh keyring database, its KEK in a file under ``tmp_path``."""
+    settings = Settings(home=tmp_path, database_urls={"keyring": new_database("keyring")})
+    store = KeyStore(
+        create_engine(settings.database_url("keyring"), pool_size=1), kek_source(settings), clock
+    )
+    yield store
+    store.engine.dispose()
+
+
+def webhook_worker(
+    engine: sa.Engine, clock: ManualClock, dns: Dns, keys: KeyStore, **kwargs: Any
+) -> WebhookWorker:
+    """The worker as build_webhook_worker builds it, with HOST allow-listed and ``dns``."""
     settings = Settings(home=Path("."), webhook_http_hosts=(HOST,))
     policy = DestinationPolicy.of(settings.webhook_http_hosts, dns)
-    return WebhookWorker(engine, clock, policy=policy, **kwargs)
+    return WebhookWorker(engine, clock, keys=keys, policy=policy, **kwargs)
 
 
 def add_report(engine: sa.Engine, partner: str, case_id: uuid.UUID) -> uuid.UUID:
@@ -145,9 +172,11 @@ def add_report(engine: sa.Engine, partner: str, case_id: uuid.UUID) -> uuid.UUID
     return report_id
 
 
-def register(engine: sa.Engine, partner: str, url: str) -> None:
+def register(engine: sa.Engine, keys: KeyStore, partner: str, url: str, secret: str = SECRET) -> None:
+    """What PUT /v1/webhook does once the URL passed: seal the secret, store the row."""
+    sealed = seal_secret(keys, partner, secret)
     with engine.begin() as conn:
-        register_webhook(conn, partner=partner, url=url, secret=SECRET, now=AT)
+        register_webhook(conn, partner=partner, url=url, sealed_secret=sealed, now=AT)
 
 
 def enqueue(
@@ -182,10 +211,10 @@ def test_the_body_is_compact_in_the_contracts_key_order_and_signed_with_hmac_sha
 
 
 def test_one_delivery_per_report_whose_partner_has_a_webhook_and_none_twice(
-    engine: sa.Engine, endpoint: PartnerEndpoint
+    engine: sa.Engine, endpoint: PartnerEndpoint, keys: KeyStore
 ) -> None:
     case_id = uuid.uuid4()
-    register(engine, "bawaslu-a", endpoint.url)
+    register(engine, keys, "bawaslu-a", endpoint.url)
     first = add_report(engine, "bawaslu-a", case_id)
     second = add_report(engine, "bawaslu-a", case_id)
     add_report(engine, "bkn-without-webhook", case_id)
@@ -203,14 +232,14 @@ def test_one_delivery_per_report_whose_partner_has_a_webhook_and_none_twice(
 
 
 def test_the_worker_posts_the_signed_body_and_marks_it_delivered(
-    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns
+    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns, keys: KeyStore
 ) -> None:
     case_id = uuid.uuid4()
-    register(engine, "bawaslu-a", endpoint.url)
+    register(engine, keys, "bawaslu-a", endpoint.url)
     report_id = add_report(engine, "bawaslu-a", case_id)
     enqueue(engine, case_id)
 
-    assert webhook_worker(engine, worker_clock, dns).run_once() == 1
+    assert webhook_worker(engine, worker_clock, dns, keys).run_once() == 1
 
     [got] = endpoint.received
     assert json.loads(got.body) == {
@@ -225,18 +254,18 @@ def test_the_worker_posts_the_signed_body_and_marks_it_delivered(
     [row] = deliveries(engine)
     assert got.headers["X-Netra-Delivery"] == str(row.id)
     assert (row.status, row.attempts, row.last_status_code, row.delivered_at) == ("DELIVERED", 1, 200, AT)
-    assert webhook_worker(engine, worker_clock, dns).run_once() == 0  # nothing sent twice
+    assert webhook_worker(engine, worker_clock, dns, keys).run_once() == 0  # nothing sent twice
 
 
 def test_a_failing_endpoint_is_retried_with_growing_backoff_until_it_answers(
-    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns
+    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns, keys: KeyStore
 ) -> None:
     case_id = uuid.uuid4()
-    register(engine, "bawaslu-a", endpoint.url)
+    register(engine, keys, "bawaslu-a", endpoint.url)
     add_report(engine, "bawaslu-a", case_id)
     enqueue(engine, case_id)
     endpoint.statuses = [500, 503, 500]
-    worker = webhook_worker(engine, worker_clock, dns)
+    worker = webhook_worker(engine, worker_clock, dns, keys)
 
     waits = []
     for attempt in range(1, 4):
@@ -260,16 +289,16 @@ def test_a_failing_endpoint_is_retried_with_growing_backoff_until_it_answers(
 
 
 def test_an_endpoint_down_for_an_hour_loses_nothing_and_a_new_worker_delivers_later(
-    engine: sa.Engine, worker_clock: ManualClock, dns: Dns
+    engine: sa.Engine, worker_clock: ManualClock, dns: Dns, keys: KeyStore
 ) -> None:
     down = PartnerEndpoint(free_port())  # nothing listens on its port yet
     case_id = uuid.uuid4()
-    register(engine, "bawaslu-a", down.url)
+    register(engine, keys, "bawaslu-a", down.url)
     add_report(engine, "bawaslu-a", case_id)
     add_report(engine, "bawaslu-a", case_id)
     enqueue(engine, case_id)
 
-    first = webhook_worker(engine, worker_clock, dns)
+    first = webhook_worker(engine, worker_clock, dns, keys)
     start = worker_clock.now()
     while worker_clock.now() - start < timedelta(hours=1):
         first.run_once()
@@ -284,7 +313,7 @@ def test_an_endpoint_down_for_an_hour_loses_nothing_and_a_new_worker_delivers_la
     down.start()
     try:
         worker_clock.advance(MAX_BACKOFF)
-        assert webhook_worker(engine, worker_clock, dns).run_once() == 2
+        assert webhook_worker(engine, worker_clock, dns, keys).run_once() == 2
     finally:
         down.stop()
     assert {r.status for r in deliveries(engine)} == {"DELIVERED"}
@@ -292,16 +321,16 @@ def test_an_endpoint_down_for_an_hour_loses_nothing_and_a_new_worker_delivers_la
 
 
 def test_a_worker_that_dies_after_claiming_leaves_the_delivery_to_another_after_the_lease(
-    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns
+    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns, keys: KeyStore
 ) -> None:
     case_id = uuid.uuid4()
-    register(engine, "bawaslu-a", endpoint.url)
+    register(engine, keys, "bawaslu-a", endpoint.url)
     add_report(engine, "bawaslu-a", case_id)
     enqueue(engine, case_id)
-    dead = webhook_worker(engine, worker_clock, dns)
+    dead = webhook_worker(engine, worker_clock, dns, keys)
     assert len(dead.claim()) == 1  # ... and then the process is killed
 
-    successor = webhook_worker(engine, worker_clock, dns)
+    successor = webhook_worker(engine, worker_clock, dns, keys)
     assert successor.run_once() == 0  # still leased: nobody sends it twice at once
     worker_clock.advance(dead.lease)
     assert successor.run_once() == 1
@@ -309,10 +338,10 @@ def test_a_worker_that_dies_after_claiming_leaves_the_delivery_to_another_after_
 
 
 def test_a_delivery_locked_by_another_worker_is_skipped_not_waited_for(
-    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns
+    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns, keys: KeyStore
 ) -> None:
     case_id = uuid.uuid4()
-    register(engine, "bawaslu-a", endpoint.url)
+    register(engine, keys, "bawaslu-a", endpoint.url)
     add_report(engine, "bawaslu-a", case_id)
     add_report(engine, "bawaslu-a", case_id)
     enqueue(engine, case_id)
@@ -323,17 +352,17 @@ def test_a_delivery_locked_by_another_worker_is_skipped_not_waited_for(
         other.execute(
             sa.text("SELECT 1 FROM webhook_deliveries WHERE id = :id FOR UPDATE"), {"id": locked_id}
         )
-        claimed = webhook_worker(engine, worker_clock, dns).claim()
+        claimed = webhook_worker(engine, worker_clock, dns, keys).claim()
     assert [c.id for c in claimed] == [deliveries(engine)[1].id]
 
 
 # --- where a delivery may go ---------------------------------------------------------------
 
 
-def queued_delivery(engine: sa.Engine, url: str) -> None:
+def queued_delivery(engine: sa.Engine, keys: KeyStore, url: str) -> None:
     """One delivery queued for ``url``, as if it had passed registration."""
     case_id = uuid.uuid4()
-    register(engine, "bawaslu-a", url)
+    register(engine, keys, "bawaslu-a", url)
     add_report(engine, "bawaslu-a", case_id)
     enqueue(engine, case_id)
 
@@ -359,17 +388,22 @@ def queued_delivery(engine: sa.Engine, url: str) -> None:
     ],
 )
 def test_a_host_whose_dns_answer_turned_internal_since_registration_is_sent_nothing(
-    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns, answer: str
+    engine: sa.Engine,
+    endpoint: PartnerEndpoint,
+    worker_clock: ManualClock,
+    dns: Dns,
+    answer: str,
+    keys: KeyStore,
 ) -> None:
     """Registration saw a public address; at delivery the same DNS says ``answer``. Nothing
     is sent (the endpoint on 127.0.0.1 would answer 200), and the partner reads only the rule."""
     dns.answers["partner.example"] = ["93.184.215.14"]
     url = f"https://partner.example:{endpoint.port}/hook"
     DestinationPolicy.of([HOST], dns).check(url)  # what PUT /v1/webhook checked
-    queued_delivery(engine, url)
+    queued_delivery(engine, keys, url)
     dns.answers["partner.example"] = [answer]
 
-    assert webhook_worker(engine, worker_clock, dns).run_once() == 1
+    assert webhook_worker(engine, worker_clock, dns, keys).run_once() == 1
 
     assert endpoint.received == []
     [row] = deliveries(engine)
@@ -380,7 +414,7 @@ def test_a_host_whose_dns_answer_turned_internal_since_registration_is_sent_noth
 
 
 def test_a_url_refused_by_the_rules_of_today_is_refused_at_delivery_too(
-    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns
+    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns, keys: KeyStore
 ) -> None:
     """A row written before these checks (or an allow-list entry since removed) is checked
     again before every attempt: nothing reaches the endpoint."""
@@ -391,20 +425,20 @@ def test_a_url_refused_by_the_rules_of_today_is_refused_at_delivery_too(
     ):
         with engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM webhook_deliveries"))
-        queued_delivery(engine, url)
-        assert webhook_worker(engine, worker_clock, dns).run_once() == 1
+        queued_delivery(engine, keys, url)
+        assert webhook_worker(engine, worker_clock, dns, keys).run_once() == 1
         [row] = deliveries(engine)
         assert row.status == "FAILED_RETRYING" and row.last_error.startswith(NOT_SENT), url
     assert endpoint.received == []
 
 
 def test_the_worker_connects_to_the_address_it_checked_and_names_the_host(
-    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns
+    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns, keys: KeyStore
 ) -> None:
     """One lookup per attempt, and the connection goes to its answer: the system's DNS does
     not know partner.test, so a delivery that arrives went where the check looked."""
-    queued_delivery(engine, endpoint.url)
-    assert webhook_worker(engine, worker_clock, dns).run_once() == 1
+    queued_delivery(engine, keys, endpoint.url)
+    assert webhook_worker(engine, worker_clock, dns, keys).run_once() == 1
     [got] = endpoint.received
     assert got.headers["Host"] == f"{HOST}:{endpoint.port}"
     assert dns.asked == [HOST]
@@ -412,12 +446,12 @@ def test_the_worker_connects_to_the_address_it_checked_and_names_the_host(
 
 
 def test_a_redirect_is_a_failed_delivery_and_is_not_followed(
-    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns
+    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns, keys: KeyStore
 ) -> None:
     endpoint.statuses = [302, 307]
     endpoint.location = f"http://{HOST}:{endpoint.port}/elsewhere"
-    queued_delivery(engine, endpoint.url)
-    worker = webhook_worker(engine, worker_clock, dns)
+    queued_delivery(engine, keys, endpoint.url)
+    worker = webhook_worker(engine, worker_clock, dns, keys)
 
     for attempt, status in enumerate((302, 307), start=1):
         assert worker.run_once() == 1
@@ -436,6 +470,7 @@ def test_https_goes_to_the_checked_address_with_the_urls_host_as_server_name_and
     tmp_path: Path,
     certified: str,
     delivered: bool,
+    keys: KeyStore,
 ) -> None:
     cert, key = self_signed_certificate(tmp_path, certified)
     served = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -443,9 +478,9 @@ def test_https_goes_to_the_checked_address_with_the_urls_host_as_server_name_and
     endpoint = PartnerEndpoint(free_port(), tls=served)
     endpoint.start()
     try:
-        queued_delivery(engine, endpoint.url)
+        queued_delivery(engine, keys, endpoint.url)
         trusted = ssl.create_default_context(cafile=str(cert))
-        assert webhook_worker(engine, worker_clock, dns, tls=trusted).run_once() == 1
+        assert webhook_worker(engine, worker_clock, dns, keys, tls=trusted).run_once() == 1
     finally:
         endpoint.stop()
     assert endpoint.server_names == [HOST]
@@ -465,10 +500,11 @@ def test_the_secret_is_never_logged_nor_in_a_claimed_deliverys_repr(
     worker_clock: ManualClock,
     dns: Dns,
     caplog: pytest.LogCaptureFixture,
+    keys: KeyStore,
 ) -> None:
-    queued_delivery(engine, endpoint.url)
+    queued_delivery(engine, keys, endpoint.url)
     endpoint.statuses = [500]
-    worker = webhook_worker(engine, worker_clock, dns)
+    worker = webhook_worker(engine, worker_clock, dns, keys)
     with caplog.at_level(logging.DEBUG):
         [claimed] = worker.claim()
         assert SECRET not in repr(claimed)
@@ -500,3 +536,204 @@ def test_the_system_resolver_is_the_default_and_localhost_is_refused_through_it(
     with pytest.raises(RefusedDestination) as numeric:
         DestinationPolicy().check("https://017700000001/hook")
     assert str(numeric.value) == NUMERIC_HOST
+
+
+# --- the secret, sealed -------------------------------------------------------------------
+
+
+def stored_secret(engine: sa.Engine, partner: str) -> Any:
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.text("SELECT secret FROM webhooks WHERE partner = :p"), {"p": partner}
+        ).scalar_one()
+
+
+def test_the_secret_is_stored_sealed_and_opened_once_per_batch_per_partner(
+    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns, keys: KeyStore
+) -> None:
+    secrets = {"bawaslu-a": SECRET, "bawaslu-b": "another-secret-of-16+"}
+    case_id = uuid.uuid4()
+    for partner, secret in secrets.items():
+        register(engine, keys, partner, endpoint.url, secret)
+    for partner in ("bawaslu-a", "bawaslu-a", "bawaslu-a", "bawaslu-b"):
+        add_report(engine, partner, case_id)
+    assert enqueue(engine, case_id) == 4
+
+    for partner, secret in secrets.items():
+        stored = stored_secret(engine, partner)
+        assert is_sealed(stored) and stored["subject"] == f"webhook/{partner}"
+        assert secret not in json.dumps(stored)
+        assert keys.info(f"webhook/{partner}").owner == "intake"  # type: ignore[union-attr]
+
+    assert webhook_worker(engine, worker_clock, dns, keys).run_once() == 4
+
+    assert len(endpoint.received) == 4
+    by_partner = {str(r.report_id): r.partner for r in deliveries(engine)}
+    for got in endpoint.received:
+        secret = secrets[by_partner[json.loads(got.body)["report_id"]]]
+        assert verify(secret, got.body, got.headers["X-Netra-Signature"])
+    assert {r.status for r in deliveries(engine)} == {"DELIVERED"}
+    # One opening per partner for the whole batch, recorded; the first registration made the
+    # key and used none.
+    for partner in secrets:
+        assert [(p, a) for p, a, _ in keys.uses(f"webhook/{partner}")] == [
+            ("webhook-sign", "intake-webhooks")
+        ]
+
+    # Never kept across rounds: the next round asks the key store again.
+    enqueue(engine, case_id, event_id="evt-2", stage="DECIDED")
+    assert webhook_worker(engine, worker_clock, dns, keys).run_once() == 4
+    assert len(keys.uses("webhook/bawaslu-a")) == 2
+
+
+def test_a_registration_again_reuses_the_partners_key_and_a_clear_secret_is_refused(
+    engine: sa.Engine, endpoint: PartnerEndpoint, worker_clock: ManualClock, dns: Dns, keys: KeyStore
+) -> None:
+    register(engine, keys, "bawaslu-a", endpoint.url)
+    register(engine, keys, "bawaslu-a", endpoint.url, "the-replacing-secret")
+    assert [(p, a) for p, a, _ in keys.uses("webhook/bawaslu-a")] == [("webhook-register", "bawaslu-a")]
+    case_id = uuid.uuid4()
+    add_report(engine, "bawaslu-a", case_id)
+    enqueue(engine, case_id)
+    assert webhook_worker(engine, worker_clock, dns, keys).run_once() == 1
+    [got] = endpoint.received
+    assert verify("the-replacing-secret", got.body, got.headers["X-Netra-Signature"])
+
+    with engine.begin() as conn:
+        for refused in (SECRET, {"secret": SECRET}, seal_secret(keys, "bawaslu-b", SECRET)):
+            with pytest.raises(ValueError):
+                register_webhook(
+                    conn,
+                    partner="bawaslu-a",
+                    url=endpoint.url,
+                    sealed_secret=refused,  # type: ignore[arg-type]
+                    now=AT,
+                )
+
+
+def test_an_erased_key_fails_that_partners_deliveries_with_a_reason_and_no_others(
+    engine: sa.Engine,
+    endpoint: PartnerEndpoint,
+    worker_clock: ManualClock,
+    dns: Dns,
+    keys: KeyStore,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    case_id = uuid.uuid4()
+    register(engine, keys, "bawaslu-a", endpoint.url)
+    register(engine, keys, "bawaslu-b", endpoint.url)
+    erased_report = add_report(engine, "bawaslu-a", case_id)
+    add_report(engine, "bawaslu-b", case_id)
+    enqueue(engine, case_id)
+    keys.erase("webhook/bawaslu-a", actor="dpo", reason="partner offboarded")
+    worker = webhook_worker(engine, worker_clock, dns, keys)
+
+    with caplog.at_level(logging.INFO):
+        for attempt in (1, 2):  # failed and retried with backoff, not a crash
+            assert worker.run_once() == (2 if attempt == 1 else 1)
+            [row] = [r for r in deliveries(engine) if r.report_id == erased_report]
+            assert (row.status, row.attempts, row.last_status_code) == ("FAILED_RETRYING", attempt, None)
+            assert row.last_error == f"{NOT_SENT}: {SECRET_ERASED}"
+            assert row.next_attempt_at == worker_clock.now() + backoff(attempt)
+            worker_clock.advance(backoff(attempt))
+    # Nothing was sent for the erased partner; the other's delivery went out, signed.
+    [got] = endpoint.received
+    assert json.loads(got.body)["report_id"] != str(erased_report)
+    assert verify(SECRET, got.body, got.headers["X-Netra-Signature"])
+    assert keys.uses("webhook/bawaslu-a") == []
+    assert any("webhook/bawaslu-a" in r.getMessage() and "erased" in r.getMessage() for r in caplog.records)
+    # Its key can never be issued again, so registering again is refused too.
+    with pytest.raises(Erased):
+        seal_secret(keys, "bawaslu-a", SECRET)
+
+
+@pytest.mark.parametrize("breakage", ["other KEK", "another partner's seal", "no key"])
+def test_a_secret_that_does_not_open_is_a_failed_attempt_naming_no_detail(
+    engine: sa.Engine,
+    endpoint: PartnerEndpoint,
+    worker_clock: ManualClock,
+    dns: Dns,
+    keys: KeyStore,
+    clock: ManualClock,
+    breakage: str,
+) -> None:
+    queued_delivery(engine, keys, endpoint.url)
+    opening = keys
+    if breakage == "other KEK":
+        wrong = KeyEncryptionKeys({"kek-wrong": os.urandom(32)}, "kek-wrong")
+        opening = KeyStore(keys.engine, lambda: wrong, clock)
+    elif breakage == "another partner's seal":
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text("UPDATE webhooks SET secret = CAST(:s AS jsonb)"),
+                {"s": json.dumps(seal_secret(keys, "bawaslu-b", "b-secret-of-16-chars"))},
+            )
+    else:
+        with keys.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM data_keys"))
+
+    assert webhook_worker(engine, worker_clock, dns, opening).run_once() == 1
+
+    assert endpoint.received == []
+    [row] = deliveries(engine)
+    assert (row.status, row.attempts, row.last_error) == (
+        "FAILED_RETRYING",
+        1,
+        f"{NOT_SENT}: {SECRET_UNAVAILABLE}",
+    )
+
+
+def test_a_plain_secret_from_before_sealing_still_signs_and_is_sealed_at_the_next_registration(
+    pg_server: str,
+    endpoint: PartnerEndpoint,
+    worker_clock: ManualClock,
+    dns: Dns,
+    keys: KeyStore,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Migration 0007 cannot reach the key store: it keeps a plain secret as a JSON string,
+    which the worker signs with until the partner registers again."""
+    url = make_url(pg_server).set(database=f"t_legacy_{uuid.uuid4().hex[:10]}")
+    rendered = url.render_as_string(hide_password=False)
+    ensure_database(rendered)
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir("intake")))
+    config.set_main_option("sqlalchemy.url", rendered.replace("%", "%%"))
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, "0006")
+    engine = create_engine(rendered)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO webhooks (partner, url, secret, updated_at) VALUES ('bawaslu-a', :u, :s, :at)"
+                ),
+                {"u": endpoint.url, "s": SECRET, "at": AT},
+            )
+        command.upgrade(config, "head")
+        assert stored_secret(engine, "bawaslu-a") == SECRET
+
+        case_id = uuid.uuid4()
+        add_report(engine, "bawaslu-a", case_id)
+        enqueue(engine, case_id)
+        with caplog.at_level(logging.INFO):
+            assert webhook_worker(engine, worker_clock, dns, keys).run_once() == 1
+        [got] = endpoint.received
+        assert verify(SECRET, got.body, got.headers["X-Netra-Signature"])
+        assert keys.uses("webhook/bawaslu-a") == []
+        assert any("plain text" in r.getMessage() for r in caplog.records)
+        assert all(SECRET not in str(r.__dict__) for r in caplog.records)
+
+        register(engine, keys, "bawaslu-a", endpoint.url, "sealed-from-now-on")
+        assert is_sealed(stored_secret(engine, "bawaslu-a"))
+        enqueue(engine, case_id, event_id="evt-2", stage="DECIDED")
+        assert webhook_worker(engine, worker_clock, dns, keys).run_once() == 1
+        assert verify(
+            "sealed-from-now-on", endpoint.received[1].body, endpoint.received[1].headers["X-Netra-Signature"]
+        )
+
+        # Going back would make the old code sign with the sealed JSON: refused.
+        with pytest.raises(RuntimeError, match="sealed"):
+            command.downgrade(config, "0006")
+    finally:
+        engine.dispose()

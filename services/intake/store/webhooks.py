@@ -6,6 +6,13 @@ so a change is never lost and never announced without having happened; the worke
 backoff until the partner answers 2xx. The pure pieces (body, signature, backoff) live here
 so that tests and partners' reference code can call them directly.
 
+The partner's signing secret is stored sealed (shared.keyring), under a data key of its own,
+subject ``webhook/<partner identity>``, kept in the key store's database, not intake's:
+``webhooks.secret`` holds only ``{"sealed": ..., "subject": ..., ...}``. The worker
+opens it once per claimed batch per partner (each opening recorded in ``key_uses``). A row
+from before migration 0007 holds the secret as a plain JSON string: it is still read, and is
+sealed when the partner next registers (the migration cannot reach the key store).
+
 ``DestinationPolicy`` decides where a delivery may go, at registration and again before each
 delivery: https, or http to a host an administrator allow-lists (``NETRA_WEBHOOK_HTTP_HOSTS``);
 no ``user:pw@``, no fragment, no numeric host spelling but a standard one; and a host that
@@ -21,13 +28,15 @@ import ipaddress
 import json
 import re
 import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+
+from shared.keyring import KeyringError, KeyStore, is_sealed, seal, unseal
 
 PENDING = "PENDING"
 DELIVERED = "DELIVERED"
@@ -80,20 +89,72 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_BACKOFF * 2 ** min(attempts - 1, 20), MAX_BACKOFF)
 
 
-def register_webhook(conn: sa.Connection, *, partner: str, url: str, secret: str, now: datetime) -> None:
+# The key store's record of whose key a webhook secret's is, and what each use was for.
+OWNER = "intake"
+REGISTER_PURPOSE = "webhook-register"
+SIGN_PURPOSE = "webhook-sign"
+
+
+def secret_subject(partner: str) -> str:
+    """The data subject of ``partner``'s webhook secret, in the key store."""
+    return f"webhook/{partner}"
+
+
+def seal_secret(keys: KeyStore, partner: str, secret: str) -> dict[str, str]:
+    """``secret`` sealed under ``partner``'s webhook key, created on its first registration
+    (committed before anything is sealed under it) and fetched, one recorded use, on the next.
+    ``Erased`` when an administrator erased that key: it can never be issued again."""
+    subject = secret_subject(partner)
+    if keys.info(subject) is None:
+        try:
+            return seal(keys.create(subject, owner=OWNER), subject, secret)
+        except sa.exc.IntegrityError:
+            pass  # the same partner's other registration, at the same moment, created it
+    return seal(keys.data_key(subject, purpose=REGISTER_PURPOSE, actor=partner), subject, secret)
+
+
+def is_legacy_secret(stored: Any) -> bool:
+    """Whether a stored secret is a plain one from before migration 0007 (not sealed)."""
+    return isinstance(stored, str)
+
+
+def open_secret(keys: KeyStore, partner: str, stored: Any, *, actor: str) -> str:
+    """The clear secret of ``partner``'s webhook as ``webhooks.secret`` holds it: unsealed
+    under its key (one use, recorded for ``actor``), or a legacy plain value as it is.
+
+    ``Erased`` when the key was erased; ``KeyringError`` when the value does not open (not
+    sealed under this partner's subject, a missing key or KEK). Never the secret in either."""
+    if is_legacy_secret(stored):
+        return str(stored)
+    subject = secret_subject(partner)
+    # The subject is checked too: a row copied from another partner must not sign as it.
+    if not is_sealed(stored) or stored["subject"] != subject:
+        raise KeyringError(f"the webhook secret stored for {subject} is not sealed under it")
+    secret = unseal(keys.data_key(subject, purpose=SIGN_PURPOSE, actor=actor), stored)
+    if not isinstance(secret, str):
+        raise KeyringError(f"the webhook secret sealed under {subject} is not a string")
+    return secret
+
+
+def register_webhook(
+    conn: sa.Connection, *, partner: str, url: str, sealed_secret: Mapping[str, Any], now: datetime
+) -> None:
     """Register or replace ``partner``'s callback.
 
-    ``url`` must have passed ``DestinationPolicy.check``. The secret is stored as given
-    because the worker needs it to sign; encrypting it at rest (a key outside the database)
-    is future work. It is never logged and never answered.
+    ``url`` must have passed ``DestinationPolicy.check``; ``sealed_secret`` is what
+    ``seal_secret`` gave for this partner: a clear secret is refused (ValueError), so none
+    can reach this table. The secret is never logged and never answered.
     """
+    if not is_sealed(sealed_secret) or sealed_secret["subject"] != secret_subject(partner):
+        raise ValueError(f"the webhook secret must be sealed under {secret_subject(partner)}")
     conn.execute(
         sa.text(
-            "INSERT INTO webhooks (partner, url, secret, updated_at) VALUES (:p, :u, :s, :now) "
+            "INSERT INTO webhooks (partner, url, secret, updated_at) "
+            "VALUES (:p, :u, CAST(:s AS jsonb), :now) "
             "ON CONFLICT (partner) DO UPDATE SET url = EXCLUDED.url, secret = EXCLUDED.secret, "
             "updated_at = EXCLUDED.updated_at"
         ),
-        {"p": partner, "u": url, "s": secret, "now": now},
+        {"p": partner, "u": url, "s": json.dumps(dict(sealed_secret)), "now": now},
     )
 
 

@@ -15,9 +15,11 @@ from services.intake.store.webhooks import (
     RefusedDestination,
     deliveries_of,
     register_webhook,
+    seal_secret,
     system_resolver,
 )
 from shared.auth import abort, current_identity, require_role
+from shared.keyring import Erased
 from shared.web.inputs import Blueprint, json_body
 from shared.web.runtime import runtime
 from shared.web.validation import flatten_errors
@@ -51,7 +53,11 @@ class WebhookRequestSchema(ma.Schema):
         required=True,
         load_only=True,
         validate=ma.validate.Length(min=16, max=256),
-        metadata={"description": "16–256 characters; signs each body (HMAC-SHA256). Never returned."},
+        metadata={
+            "description": (
+                "16–256 characters; signs each body (HMAC-SHA256). Stored sealed; never returned."
+            )
+        },
     )
 
 
@@ -77,6 +83,12 @@ class DeliverySchema(ma.Schema):
     delivered_at = ma.fields.DateTime(allow_none=True)
 
 
+SECRET_KEY_ERASED = (
+    "kunci rahasia webhook identitas ini telah dihapus oleh administrator Netra; webhook tidak "
+    "dapat didaftarkan lagi / the key of this identity's webhook secret was erased by a Netra "
+    "administrator; the webhook cannot be registered again"
+)
+
 # Where an app finds the resolver its webhook URLs are checked with (default: the system's);
 # tests put their own DNS here, as they give the worker its own.
 RESOLVER = "intake.webhook_resolver"
@@ -93,6 +105,13 @@ def destination_policy(app: Flask | None = None) -> DestinationPolicy:
 @blp.route("", methods=["PUT"])
 @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": WebhookRequestSchema}}})
 @blp.response(200, WebhookSchema)
+@blp.alt_response(
+    409,
+    description=(
+        "A Netra administrator erased the key of this identity's webhook secret: it cannot be "
+        "registered again"
+    ),
+)
 @blp.alt_response(415, description="The body is not application/json")
 @blp.alt_response(
     422,
@@ -126,11 +145,15 @@ def put_webhook() -> dict[str, Any]:
     if errors:
         abort(422, errors=errors)
     rt = runtime()
+    partner = current_identity().id
+    try:
+        # Sealed first, so the key is committed (in the key store) before the row using it.
+        sealed = seal_secret(rt.keys, partner, loaded["secret"])
+    except Erased:
+        abort(409, message=SECRET_KEY_ERASED)
     now = rt.clock.now()
     with rt.engine.begin() as conn:
-        register_webhook(
-            conn, partner=current_identity().id, url=loaded["url"], secret=loaded["secret"], now=now
-        )
+        register_webhook(conn, partner=partner, url=loaded["url"], sealed_secret=sealed, now=now)
     return {"url": loaded["url"], "updated_at": now}
 
 
