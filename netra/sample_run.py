@@ -166,7 +166,8 @@ class CaseRun:
         if role not in self.headers:
             letter = self.sample.letter
             identity, agency, offices = {
-                "supervisor": (f"sup-{letter}", None, ()),
+                # A supervisor reads the cases of their own agency's employees (shared.scope).
+                "supervisor": (f"sup-{letter}", self.sample.report.body["subject"]["agency"], ()),
                 "investigator": (investigator(letter), None, ()),
                 # The deciding official holds the office the case's decision is signed in.
                 "official": (

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from services.intake.domain.admissibility import Assessment, assess
 from services.intake.domain.commands import SubmitReport, SupplementReport
-from services.intake.domain.disclosure import Reader, disclose, erasure
+from services.intake.domain.disclosure import CASE_WORKERS, Reader, disclose, erasure
 from services.intake.domain.events import CASE_STAGE_CHANGED, REPORT_RECEIVED, REPORT_SUPPLEMENTED
 from services.intake.domain.linking import ExistingCase, LinkFacts, PersonKey, decide_link
 from services.intake.domain.receiving import (
@@ -39,7 +39,8 @@ from services.intake.domain.rules import RuleBook
 from services.intake.domain.stages import RECEIVED, STAGE_OF, note_stage
 from services.intake.store import records, webhooks
 from services.intake.store.identities import ReportSeals
-from services.intake.store.readmodel import READ_MODEL
+from services.intake.store.readmodel import READ_MODEL, READ_SCOPE
+from shared.auth import Identity
 from shared.db import retry_on_contention
 from shared.envelope import Actor, Context, Envelope
 from shared.inbox import Handler, PoisonRecord
@@ -274,11 +275,11 @@ def disclose_reporter(
     report_id: uuid.UUID, reader: Reader, uow: SqlUnitOfWork, keys: KeyStore
 ) -> Disclosed | None:
     """Show ``reader`` who filed a report, recording the disclosure on the case first
-    (domain.disclosure decides who may); None when there is no such report, or a partner
-    asks about another partner's report, or the report names no reporter."""
+    (domain.disclosure decides who may); None when there is no such report, or it is another
+    partner's, or a case outside a supervisor's reads (shared.scope), or it names no reporter."""
     with uow:
         row = records.report_owner(uow.connection, report_id)
-        if row is None or (reader.role == "partner" and row.partner != reader.id):
+        if row is None or not _may_know_of(reader, row):
             return None
         case_id = str(row.case_id)
         history = uow.events.load(case_id)
@@ -303,6 +304,15 @@ def disclose_reporter(
         project_all(uow.connection, READ_MODEL, appended)
         uow.commit()
     return Disclosed(str(report_id), reporter.confidential, opened)
+
+
+def _may_know_of(reader: Reader, row: Any) -> bool:
+    """Whether ``reader`` may learn that the report exists at all (else: 404)."""
+    if reader.role == "partner":
+        return bool(row.partner == reader.id)
+    if reader.role in CASE_WORKERS:
+        return READ_SCOPE.admits(Identity(reader.id, reader.role, reader.agency), agency=row.agency)
+    return True
 
 
 @dataclass(frozen=True)
@@ -342,14 +352,14 @@ def erase_subject(
             return None
         report_id, fields, case_ids = found
         keys.erase(subject, actor=actor.id, reason=reason)
-        at = uow.clock.now()
+        at, correlation = uow.clock.now(), report_id or str(uuid.uuid4())
         for case_id in case_ids:
             event = erasure(subject=subject, fields=fields, reason=reason, at=at, report_id=report_id)
             appended = uow.events.append(
                 case_id,
                 [event],
                 expected_version=len(uow.events.load(case_id)),
-                context=Context(actor, correlation_id=report_id),
+                context=Context(actor, correlation_id=correlation),
             )
             project_all(uow.connection, READ_MODEL, appended)
         uow.commit()

@@ -100,23 +100,27 @@ def test_the_identity_is_sealed_in_every_event_and_the_kept_body(
     assert NAME not in shown.get_data(as_text=True)
 
 
-# Who may read a reporter's identity (services/intake/domain/disclosure.py).
+# Who may read a reporter's identity (services/intake/domain/disclosure.py). A token's
+# holder is also its agency here: the subject works for SUBJECT_AGENCY.
+SUBJECT_AGENCY = CONTRACT_EXAMPLE["subject"]["agency"]
 MATRIX = [
     # role, who, confidential, status
     ("partner", FILER, True, 200),
     ("partner", "Bawaslu Kab. Badung", True, 404),  # another partner: not even that it exists
     ("privacy_officer", "dpo", True, 200),
-    ("supervisor", "spv", True, 403),
+    ("supervisor", SUBJECT_AGENCY, True, 403),
+    ("supervisor", "Pemerintah Kabupaten Badung", True, 404),  # outside their reads (shared.scope)
     ("investigator", "inv", True, 403),
-    ("official", "Pemerintah Kabupaten Tabanan", True, 403),
+    ("official", SUBJECT_AGENCY, True, 403),
     ("auditor", "aud", True, 403),
     ("admin", "adm", True, 403),
     ("partner", FILER, False, 200),
     ("partner", "Bawaslu Kab. Badung", False, 404),
     ("privacy_officer", "dpo", False, 200),
-    ("supervisor", "spv", False, 200),
-    ("investigator", "inv", False, 200),
-    ("official", "Pemerintah Kabupaten Tabanan", False, 403),
+    ("supervisor", SUBJECT_AGENCY, False, 200),
+    ("supervisor", "Pemerintah Kabupaten Badung", False, 404),
+    ("investigator", "inv", False, 403),  # intake knows no assignment: investigators read at adjudication
+    ("official", SUBJECT_AGENCY, False, 403),
     ("auditor", "aud", False, 403),
     ("admin", "adm", False, 403),
 ]

@@ -395,7 +395,13 @@ def test_a_partner_with_a_webhook_is_told_its_report_was_received(
         ]
         # The real delivery worker sends the queue to the partner's real HTTP server.
         assert server.received == []
-        worker = WebhookWorker(runtime(intake).engine, clock, timeout=5, policy=destination_policy(intake))
+        worker = WebhookWorker(
+            runtime(intake).engine,
+            clock,
+            timeout=5,
+            policy=destination_policy(intake),
+            keys=runtime(intake).keys,
+        )
         assert worker.run_once() == 2
         received = list(server.received)
 

@@ -4,6 +4,7 @@ article, and the read models."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from shared.clock import ManualClock
-from tests.api.test_sanctions_support import command, js, refer
+from shared.keyring import seal
+from shared.web.runtime import runtime
+from tests.api.test_sanctions_support import command, js, refer, referral
 
 pytest_plugins = ("tests.api.test_sanctions_support",)
 
@@ -238,3 +241,29 @@ def test_the_openapi_document_shows_every_command_with_if_match_and_its_refusals
     assert paths["/v1/cases/{case_id}/events"]["get"]["summary"].startswith(
         "The sanctions service's events of the case"
     )
+
+
+def test_the_official_reads_who_the_sealed_employee_is_and_an_auditor_does_not(
+    sanctions: Flask, client: FlaskClient, official: dict[str, str], token_for: Callable[..., dict[str, str]]
+) -> None:
+    keys = runtime(sanctions).keys
+    subject = "person/bi1:" + "ab" * 32
+    who = {"name": "Budi Santoso", "nip": "198503122010011004"}
+    payload = referral()
+    for name in ("nip", "ni_pppk", "name"):
+        del payload["subject"][name]
+    payload["subject"]["identity"] = seal(keys.create(subject, owner="intake"), subject, who)
+    case_id = refer(sanctions, payload)
+    shown = js(client.get(f"/v1/cases/{case_id}", headers=official))
+    assert (shown["employee"], shown["employee_name"]) == (who, "Budi Santoso")
+    assert [(purpose, actor) for purpose, actor, _ in keys.uses(subject)] == [("read-case", "kepala.bkpsdm")]
+    audited = js(
+        client.get(f"/v1/cases/{case_id}", headers=token_for(role="auditor", agency=None, who="aud"))
+    )
+    assert audited["employee"]["sealed"] == "AES-256-GCM" and audited["employee_name"] is None
+    assert "Budi Santoso" not in json.dumps(audited)
+    keys.erase(subject, actor="dpo", reason="test")
+    assert js(client.get(f"/v1/cases/{case_id}", headers=official))["employee"] == {
+        "erased": True,
+        "subject": subject,
+    }

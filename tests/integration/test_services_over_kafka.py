@@ -132,7 +132,13 @@ def test_an_intake_event_reaches_adjudication_and_intake_hears_sanctions(
         created["case_number"],
         "OPENED",
     )
-    assert case["subject"]["nip"] == BODY["subject"]["nip"]
+    # Who the subject is travelled sealed and is opened for the supervisor, the read recorded.
+    assert "nip" not in case["subject"]
+    assert case["subject"]["identity"] == {"name": BODY["subject"]["name"], "nip": BODY["subject"]["nip"]}
+    uses = runtime(adjudication_app).keys.uses(
+        f"person/{runtime(adjudication_app).keys.blind_index('NIP:' + BODY['subject']['nip'])}"
+    )
+    assert [purpose for purpose, _, _ in uses] == ["read-case"]
     assert case["alleged_violations"] == BODY["alleged_violations"]
     assert [e["event_type"] for e in case["timeline"]] == [
         "adjudication.report_noted",

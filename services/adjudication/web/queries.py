@@ -28,6 +28,7 @@ from shared.scope import ReadScope
 from shared.web.answers import etag
 from shared.web.events import register_case_events
 from shared.web.inputs import Blueprint
+from shared.web.personal import shown
 from shared.web.runtime import runtime
 
 STAFF = ("investigator", "supervisor", "official", "auditor", "admin")
@@ -132,6 +133,17 @@ def get_case(case_id: uuid.UUID) -> Any:
     return body, 200, etag(case.version)
 
 
+# Who examines, supervises and decides needs to know whom: to them (each read recorded) the
+# subject's sealed identity is opened; an auditor or administrator sees it sealed.
+IDENTITY_READERS = ("investigator", "supervisor", "official")
+
+
+def _subject(subject: dict[str, Any]) -> dict[str, Any]:
+    if "identity" not in subject:
+        return subject
+    return {**subject, "identity": shown(subject["identity"], readers=IDENTITY_READERS, purpose="read-case")}
+
+
 def detail(case: Case, history: list[Envelope], identity: Identity) -> dict[str, Any]:
     """The case as GET shows it to ``identity``."""
     return {
@@ -140,7 +152,7 @@ def detail(case: Case, history: list[Envelope], identity: Identity) -> dict[str,
         "state": case.state.value,
         "version": case.version,
         "assignee": case.assignee,
-        "subject": case.subject,
+        "subject": _subject(case.subject),
         "needs_subject_profile": not case.subject.get("position_kind")
         or not case.subject.get("agency_level"),
         "election": case.election,

@@ -3,9 +3,10 @@ Pure: the caller opens the sealed identity only after ``disclose`` allowed it.
 
 A reporter's identity goes to the partner that filed the report and to the intake privacy
 officer (``privacy_officer``), who answers for the reporters' data under UU 27/2022. When
-the reporter did not ask for confidentiality, the supervisor and investigators may read it
-as well, to hear the reporter as a witness; a confidential reporter is known to no one who
-works the case. Officials and auditors never read it here: the official may be the accused's
+the reporter did not ask for confidentiality, a supervisor whose reads include the case
+(shared.scope: the subject's agency) may read it as well, to hear the reporter as a witness;
+a confidential reporter is known to no one who works the case. Investigators read cases at
+adjudication, which knows their assignments; intake does not, so it shows them no reporter. Officials and auditors never read it here: the official may be the accused's
 own employer. Every disclosure is an event on the case, so the record says who learnt it.
 """
 
@@ -19,7 +20,7 @@ from shared.envelope import NewEvent
 
 PRIVACY_OFFICER = "privacy_officer"
 # Who may read a reporter who did not ask for confidentiality, besides the two above.
-CASE_WORKERS = ("supervisor", "investigator")
+CASE_WORKERS = ("supervisor",)
 
 
 class NotDisclosed(Exception):
@@ -32,6 +33,7 @@ class Reader:
 
     id: str
     role: str
+    agency: str | None = None
 
 
 def may_read(reader: Reader, *, filed_by: str, confidential: bool) -> bool:
@@ -66,8 +68,8 @@ def _only_for(report_id: str, confidential: bool) -> str:
             "the partner that filed it and the privacy officer",
         )
     else:
-        siapa = "mitra yang menyampaikannya, petugas pelindungan data, supervisor dan investigator"
-        who = "the partner that filed it, the privacy officer, the supervisor and investigators"
+        siapa = "mitra yang menyampaikannya, petugas pelindungan data dan supervisor"
+        who = "the partner that filed it, the privacy officer and the supervisor"
     return (
         f"identitas pelapor laporan {report_id} hanya dapat dibaca oleh {siapa} / "
         f"the reporter's identity of report {report_id} may be read only by {who}"

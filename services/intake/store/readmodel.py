@@ -38,6 +38,7 @@ from services.intake.domain.receiving import ReportStatus, facts_of_record
 from services.intake.domain.stages import RECEIVED
 from shared.envelope import Envelope
 from shared.readmodel import ReadModel
+from shared.scope import ReadScope
 
 TABLES = ("intake_cases", "intake_reports", "intake_case_stages")
 
@@ -330,3 +331,6 @@ _PROJECTIONS: dict[str, Callable[[sa.Connection, Envelope], None]] = {
 }
 
 READ_MODEL = ReadModel(service="intake", tables=TABLES, project=project, project_many=project_many)
+# Who reads which case (shared.scope): by the subject's agency as the report named it; intake
+# knows no assignment.
+READ_SCOPE = ReadScope(agency="agency")

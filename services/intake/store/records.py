@@ -118,9 +118,14 @@ def report_for_supplement(conn: sa.Connection, report_id: uuid.UUID, partner: st
 
 
 def report_owner(conn: sa.Connection, report_id: uuid.UUID) -> Any:
-    """Which partner filed a report and on which case (``partner``, ``case_id``), or None."""
+    """Which partner filed a report, on which case, about an employee of which agency
+    (``partner``, ``case_id``, ``agency``), or None."""
     return conn.execute(
-        sa.text("SELECT partner, case_id FROM intake_reports WHERE report_id = :r"), {"r": report_id}
+        sa.text(
+            "SELECT r.partner, r.case_id, c.agency FROM intake_reports r JOIN intake_cases c USING (case_id) "
+            "WHERE r.report_id = :r"
+        ),
+        {"r": report_id},
     ).first()
 
 

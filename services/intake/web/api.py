@@ -137,13 +137,16 @@ def get_report(report_id: uuid.UUID) -> dict[str, Any]:
 @blp.alt_response(410, description="The reporter's identity was erased")
 @require_role("partner", PRIVACY_OFFICER, *CASE_WORKERS)
 def get_reporter(report_id: uuid.UUID) -> dict[str, Any]:
-    """Who filed the report: for the partner that filed it and the privacy officer, and for
-    the supervisor and investigators when the reporter did not ask for confidentiality.
+    """Who filed the report: for the partner that filed it and the privacy officer, and for a
+    supervisor of the subject's agency when the reporter did not ask for confidentiality.
     Every answer is first recorded on the case (who read it, when)."""
     caller, rt = current_identity(), runtime()
     try:
         shown = disclose_reporter(
-            report_id, Reader(caller.id, caller.role), SqlUnitOfWork(rt.engine, rt.clock), rt.keys
+            report_id,
+            Reader(caller.id, caller.role, caller.agency),
+            SqlUnitOfWork(rt.engine, rt.clock),
+            rt.keys,
         )
     except NotDisclosed as exc:
         abort(403, message=str(exc))

@@ -15,16 +15,15 @@ import marshmallow as ma
 import sqlalchemy as sa
 from flask_smorest.pagination import PaginationParameters
 
+from services.intake.store.readmodel import READ_SCOPE
 from shared.auth import Identity, abort, current_identity, require_role
 from shared.envelope import Envelope
-from shared.scope import ReadScope
 from shared.web.events import register_case_events
 from shared.web.inputs import Blueprint
 from shared.web.runtime import runtime
 
 STAFF = ("supervisor", "official", "auditor", "admin")
-# The subject's agency as the report named it; intake knows no assignment (see above).
-SCOPE = ReadScope(agency="agency")
+SCOPE = READ_SCOPE  # by the subject's agency as the report named it (store.readmodel)
 STAGES = ("RECEIVED", "UNDER_EXAMINATION", "DECIDED", "UNDER_APPEAL", "IN_FORCE", "CLOSED")
 ELECTIONS = ("PILPRES", "PILEG", "PILKADA_GUB", "PILKADA_BUP", "PILKADA_WAKO")
 

@@ -30,6 +30,7 @@ from shared.scope import ReadScope
 from shared.web.answers import etag
 from shared.web.events import register_case_events
 from shared.web.inputs import Blueprint
+from shared.web.personal import shown
 from shared.web.runtime import runtime
 
 READERS = ("official", "auditor", "admin")
@@ -117,7 +118,8 @@ def get_case(case_id: uuid.UUID) -> Response:
         params = {"c": stream, "today": legal_date(rt.clock.now())}
         row = conn.execute(
             sa.text(
-                f"SELECT {SUMMARY_COLUMNS}, c.referral, c.decision, c.decree, c.execution, c.breaches FROM sanctions_cases c WHERE c.case_id = :c"
+                f"SELECT {SUMMARY_COLUMNS}, c.employee_identity, c.referral, c.decision, c.decree, c.execution, c.breaches "
+                "FROM sanctions_cases c WHERE c.case_id = :c"
             ),
             params,
         ).one()
@@ -133,8 +135,15 @@ def get_case(case_id: uuid.UUID) -> Response:
             ),
             params,
         ).all()
+    fields = row._asdict()
+    # The official names the employee in the decree: to them (each time recorded) the sealed
+    # identity is opened; an auditor or administrator sees it sealed.
+    employee = shown(fields.pop("employee_identity"), readers=("official",), purpose="read-case")
+    if isinstance(employee, dict) and isinstance(employee.get("name"), str):
+        fields["employee_name"] = employee["name"]
     body = {
-        **row._asdict(),
+        **fields,
+        "employee": employee,
         "version": case.version,
         "state": case.state.value,
         "allowed_actions": paths_of(a.value for a in case.allowed()),

@@ -225,6 +225,13 @@ class CaseSummarySchema(ma.Schema):
 
 
 class CaseDetailSchema(CaseSummarySchema):
+    employee = ma.fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "Who the employee is (name, NIP or NI PPPK): opened for the official, each read "
+            "recorded; sealed for other roles; {erased: true} once erased"
+        },
+    )
     referral = ma.fields.Dict(metadata={"description": "The finding, the employee and who may impose what"})
     decision = ma.fields.Dict(allow_none=True)
     decree = ma.fields.Dict(allow_none=True)
