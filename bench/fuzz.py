@@ -12,9 +12,9 @@ garbled If-Match and Idempotency-Key. The services run concurrently, one connect
 Each service gets a token for the role that may write there, created with ``netra token
 create`` in this environment (so point NETRA_HOME / DATABASE_URL where ``make run`` looks),
 or given with ``--token-<service>``: a partner of Bawaslu Kab. Tabanan (channel BAWASLU) on
-intake, a supervisor on adjudication (who may act on every case), an official of
-``--official-agency`` on sanctions (officials see only their agency's cases), an auditor on
-audit. Valid reports do get registered: fuzz a development system, not one with real cases.
+intake, a supervisor of ``--official-agency`` on adjudication (who may act on every case
+and read that agency's), an official of that agency on sanctions holding the office
+PPK_KABUPATEN_KOTA, an auditor on audit. Valid reports do get registered: fuzz a development system, not one with real cases.
 
 Prints, per service, the count of answers in each status class, 4xx answers that were not
 JSON, requests that got no answer at all, and examples of each 5xx (method and path). Exits
@@ -533,8 +533,20 @@ def create_token(service: str, official_agency: str) -> str:
     """A token for the role that may write on ``service``, made by ``netra token create``."""
     role_args = {
         "intake": ["--role", "partner", "--agency", PARTNER_AGENCY, "--channel", PARTNER_CHANNEL],
-        "adjudication": ["--role", "supervisor", "--identity", "fuzz.supervisor"],
-        "sanctions": ["--role", "official", "--agency", official_agency, "--identity", "fuzz.official"],
+        # Reads are scoped by agency (shared.scope), and a decision is signed in an office the
+        # token holds: sample case C's PPK is a regency's.
+        "adjudication": [
+            "--role",
+            "supervisor",
+            "--agency",
+            official_agency,
+            "--identity",
+            "fuzz.supervisor",
+        ],
+        "sanctions": [
+            *("--role", "official", "--agency", official_agency, "--identity", "fuzz.official"),
+            *("--office", "PPK_KABUPATEN_KOTA"),
+        ],
         "audit": ["--role", "auditor", "--identity", "fuzz.auditor"],
     }[service]
     netra = Path(sys.executable).with_name("netra")

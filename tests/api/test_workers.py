@@ -47,13 +47,16 @@ def wait_for(url: str, proc: subprocess.Popen, timeout_s: float = 90) -> None:
 def test_several_workers_start_at_once_on_fresh_databases_and_metrics_sum_them(
     pg_server: str, kafka: KafkaBroker, tmp_path: Path
 ) -> None:
-    # Databases that do not exist yet: every worker races to create and migrate them.
+    # Databases (and a KEK file) that do not exist yet: every worker races to create them.
     fresh = uuid.uuid4().hex[:10]
     server = make_url(pg_server)
     env = {
         **os.environ,
         "INTAKE_DATABASE_URL": server.set(database=f"w_intake_{fresh}").render_as_string(hide_password=False),
         "AUTH_DATABASE_URL": server.set(database=f"w_auth_{fresh}").render_as_string(hide_password=False),
+        "KEYRING_DATABASE_URL": server.set(database=f"w_keyring_{fresh}").render_as_string(
+            hide_password=False
+        ),
         "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap,
         "NETRA_HOME": str(tmp_path),
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom"),
