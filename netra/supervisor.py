@@ -198,15 +198,17 @@ def _children(settings: Settings, env: dict[str, str]) -> list[Child]:
             logs / "audit-web.log",
         )
     )
-    # Intake also delivers partners' webhooks from its durable queue.
-    children.append(
+    # Intake also delivers partners' webhooks from its durable queue, and erases by rule
+    # the personal data closed cases no longer need.
+    children += [
         Child(
-            "intake-webhooks",
-            [python, "-m", "services.intake", "webhooks"],
+            f"intake-{process}",
+            [python, "-m", "services.intake", process],
             env,
-            logs / "intake-webhooks.log",
+            logs / f"intake-{process}.log",
         )
-    )
+        for process in ("webhooks", "retention")
+    ]
     return children
 
 

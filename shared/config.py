@@ -27,7 +27,7 @@ PLATFORM_DATABASES = ("auth", "keyring", "audit")
 # The background processes each service runs beside its web app (`netra run` starts them;
 # their heartbeats say which is down).
 BACKGROUND_PROCESSES: dict[str, tuple[str, ...]] = {
-    "intake": ("relay", "consumer", "webhooks"),
+    "intake": ("relay", "consumer", "webhooks", "retention"),
     "adjudication": ("relay", "consumer", "scheduler"),
     "sanctions": ("relay", "consumer", "scheduler"),
 }

@@ -74,7 +74,12 @@ def test_readyz_is_ready_when_the_database_and_kafka_answer(client: FlaskClient)
         "status": "ready",
         "checks": {"database": "ok", "kafka": "ok"},
     }
-    assert set(body["processes"]) == {"relay", "consumer", "webhooks"}  # none runs here: each is named
+    assert set(body["processes"]) == {
+        "relay",
+        "consumer",
+        "webhooks",
+        "retention",
+    }  # none runs here: each is named
 
 
 def test_readyz_names_kafka_while_it_is_down_and_recovers_when_it_is_back(

@@ -33,13 +33,19 @@ def test_readyz_names_each_process_never_seen_then_alive_then_stale(
         "relay": "down: never seen",
         "consumer": "down: never seen",
         "webhooks": "down: never seen",
+        "retention": "down: never seen",
     }
     Heartbeat(engine, "relay", clock=clock).beat()
     Heartbeat(engine, "consumer", clock=clock).beat()
     clock.advance(timedelta(seconds=STALE_AFTER_S - 1))
     ready = client.get("/readyz")
     assert ready.status_code == 200  # a dead webhook worker is reported, not counted against the web
-    assert ready.get_json()["processes"] == {"relay": "ok", "consumer": "ok", "webhooks": "down: never seen"}
+    assert ready.get_json()["processes"] == {
+        "relay": "ok",
+        "consumer": "ok",
+        "webhooks": "down: never seen",
+        "retention": "down: never seen",
+    }
 
     clock.advance(timedelta(seconds=2))
     Heartbeat(engine, "consumer", clock=clock).beat()  # a restarted consumer: a new instance

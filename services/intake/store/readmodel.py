@@ -30,6 +30,7 @@ from services.intake.domain.events import (
     CASE_REGISTERED,
     CASE_STAGE_CHANGED,
     CASE_STAGE_NOTED,
+    PERSONAL_DATA_ERASED,
     REPORT_LINKED,
     REPORT_MARKED_INCOMPLETE,
     REPORT_RECEIVED,
@@ -320,6 +321,15 @@ _COPIED = {
 }
 
 
+def _personal_data_erased(conn: sa.Connection, event: Envelope) -> None:
+    report_id = event.payload.get("report_id")
+    if report_id is not None and "reporter" in event.payload.get("fields", ()):
+        conn.execute(
+            sa.text("UPDATE intake_reports SET reporter_erased_at = :at WHERE report_id = :r"),
+            {"at": datetime.fromisoformat(event.occurred_at), "r": uuid.UUID(report_id)},
+        )
+
+
 _PROJECTIONS: dict[str, Callable[[sa.Connection, Envelope], None]] = {
     REPORT_RECEIVED: _report_received,
     CASE_REGISTERED: _opening(ReportStatus.REGISTERED),
@@ -328,6 +338,7 @@ _PROJECTIONS: dict[str, Callable[[sa.Connection, Envelope], None]] = {
     REPORT_LINKED: _report_linked,
     CASE_STAGE_CHANGED: _stage_changed,
     CASE_STAGE_NOTED: _stage_noted,
+    PERSONAL_DATA_ERASED: _personal_data_erased,
 }
 
 READ_MODEL = ReadModel(service="intake", tables=TABLES, project=project, project_many=project_many)

@@ -138,6 +138,22 @@ def cases_of_person(conn: sa.Connection, blind: str) -> list[str]:
     return [str(r) for r in rows]
 
 
+def reporters_due(conn: sa.Connection, stage: str, reached_by: datetime, limit: int = 100) -> list[str]:
+    """Reports whose reporter is still kept and whose case is at ``stage`` and reached it
+    (its latest such change) before ``reached_by``: the ids, oldest first."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT r.report_id FROM intake_reports r JOIN intake_cases c USING (case_id) "
+            "JOIN intake_case_stages s ON s.case_id = c.case_id AND s.stage = :stage "
+            "WHERE c.stage = :stage AND r.reporter_erased_at IS NULL "
+            "AND r.record->'reporter' IS NOT NULL AND json_typeof(r.record->'reporter') = 'object' "
+            "GROUP BY r.report_id HAVING max(s.at) < :by ORDER BY max(s.at) LIMIT :n"
+        ),
+        {"stage": stage, "by": reached_by, "n": limit},
+    ).scalars()
+    return [str(r) for r in rows]
+
+
 def report_view(conn: sa.Connection, report_id: uuid.UUID, partner: str) -> dict[str, Any] | None:
     """The partner's view of its own report, or None (unknown, or another partner's)."""
     row = conn.execute(
