@@ -239,6 +239,17 @@ def _validate(
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _refusal(roles: tuple[str, ...], role: str) -> str:
+    message = f"this needs the role {' or '.join(roles)}; the token's role is {role}"
+    if role == "auditor":
+        # Auditors read through the auditor app, where each read is itself recorded.
+        message += (
+            "; auditor membaca kasus melalui aplikasi auditor (port 8004), yang mencatat setiap "
+            "pembacaan / auditors read cases through the auditor app (port 8004), which records every read"
+        )
+    return message
+
+
 def require_role(*roles: str) -> Callable[[F], F]:
     """Let only callers with a valid bearer token in one of ``roles`` reach the view.
 
@@ -257,10 +268,7 @@ def require_role(*roles: str) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             identity = _authenticate()
             if identity.role not in roles:
-                abort(
-                    403,
-                    message=f"this needs the role {' or '.join(roles)}; the token's role is {identity.role}",
-                )
+                abort(403, message=_refusal(roles, identity.role))
             g.identity = identity
             return view(*args, **kwargs)
 

@@ -1,6 +1,8 @@
 """Which cases a caller may read: one rule for the read endpoints of every service.
 
-- ``auditor``, ``admin``: every case (auditors' reads are recorded by the auditor app).
+- ``admin``: every case.
+- ``auditor``: none here: auditors read through the auditor app (netra/audit_app), which
+  records every read as a hash-chained event; a read at a service's own endpoints would not be.
 - ``official``, ``supervisor``: the cases whose subject works for the token's agency (the
   ``--agency`` of ``netra token create``), compared exactly as the report or a recorded
   subject profile spells it. A supervisor's *unit* is that agency: the examination is the
@@ -24,7 +26,7 @@ from typing import Any
 
 from shared.auth import Identity
 
-EVERY_CASE = frozenset({"auditor", "admin"})
+EVERY_CASE = frozenset({"admin"})
 BY_AGENCY = frozenset({"official", "supervisor"})
 BY_ASSIGNMENT = frozenset({"investigator"})
 

@@ -61,7 +61,8 @@ ADJUDICATION = [
     caller("official", "pybm.a", A, "A/inv.a", "A/inv.b", "A/none"),
     caller("official", "pybm.b", B, "B/inv.a", "B/none"),
     caller("official", "pybm.nowhere", None),
-    caller("auditor", "aud", None, *EVERY_ADJUDICATION_CASE),
+    # Auditors read through the auditor app, where every read is recorded.
+    caller("auditor", "aud", None, refused=True),
     caller("admin", "adm", None, *EVERY_ADJUDICATION_CASE),
     caller("partner", "Bawaslu Kab. Tabanan", "Bawaslu Kab. Tabanan", refused=True),
     caller("privacy_officer", "dpo", None, refused=True),
@@ -76,7 +77,7 @@ INTAKE = [
     caller("official", "pybm.a", A, "A"),
     caller("official", "pybm.b", B, "B"),
     caller("official", "pybm.nowhere", None),
-    caller("auditor", "aud", None, "A", "B"),
+    caller("auditor", "aud", None, refused=True),
     caller("admin", "adm", None, "A", "B"),
     caller("partner", "Bawaslu Kab. Tabanan", "Bawaslu Kab. Tabanan", refused=True),
     caller("privacy_officer", "dpo", None, refused=True),
@@ -86,7 +87,7 @@ SANCTIONS = [
     caller("official", "pybm.a", A, "A"),
     caller("official", "pybm.b", B, "B"),
     caller("official", "pybm.nowhere", None),
-    caller("auditor", "aud", None, "A", "B"),
+    caller("auditor", "aud", None, refused=True),
     caller("admin", "adm", None, "A", "B"),
     # Sanctions is the officials' service: the examination's roles do not read it.
     caller("investigator", "inv.a", A, refused=True),

@@ -2,8 +2,8 @@
 ETag, deadlines, timeline, the actions the caller may take) and its events.
 
 Each caller reads only the files in its scope (shared.scope): an investigator those assigned
-to them, a supervisor or an official those of a subject of its agency, an auditor or an
-administrator all. A file out of scope is absent from the list and its count, and reading it
+to them, a supervisor or an official those of a subject of its agency, an
+administrator all; auditors read through the auditor app, which records each read. A file out of scope is absent from the list and its count, and reading it
 answers 404, as for a file that does not exist."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from shared.web.inputs import Blueprint
 from shared.web.personal import shown
 from shared.web.runtime import runtime
 
-STAFF = ("investigator", "supervisor", "official", "auditor", "admin")
+STAFF = ("investigator", "supervisor", "official", "admin")
 # The subject's agency as last recorded, and the assigned investigator (store/readmodel.py).
 SCOPE = ReadScope(agency="c.agency", assignee="c.assignee")
 
@@ -83,8 +83,8 @@ def list_cases(args: dict[str, Any], pagination_parameters: PaginationParameters
     """Examination files you may read, the soonest deadline first, filtered by state, assignee, region and deadlines.
 
     Scope: an investigator reads the files assigned to them; a supervisor or an official the
-    files whose subject works for the agency of its token; an auditor or an administrator every
-    file. Others' files are not listed and not counted in `X-Pagination`.
+    files whose subject works for the agency of its token; an administrator every file
+    (auditors: the auditor app). Others' files are not listed and not counted in `X-Pagination`.
 
     `overdue=true`: a deadline lapsed and nothing met it. `due_within_days=N`: a deadline still
     running whose last day is within N days. `assignee=none`: cases waiting for a supervisor.
@@ -134,7 +134,7 @@ def get_case(case_id: uuid.UUID) -> Any:
 
 
 # Who examines, supervises and decides needs to know whom: to them (each read recorded) the
-# subject's sealed identity is opened; an auditor or administrator sees it sealed.
+# subject's sealed identity is opened; an administrator sees it sealed.
 IDENTITY_READERS = ("investigator", "supervisor", "official")
 
 

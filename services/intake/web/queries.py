@@ -1,7 +1,8 @@
 """Staff views of intake's cases: a filtered, paginated list, one case, and its events.
 
 Who reads which case (shared.scope): a supervisor or an official the cases whose subject works
-for the agency of its token, an auditor or an administrator all. Investigators do not read
+for the agency of its token, an administrator all; auditors read through the auditor app,
+which records each read. Investigators do not read
 here (403): they read the cases assigned to them at adjudication, the only service that knows
 assignments. A case out of scope is absent from the list and its count, and reading it
 answers 404, as for a case that does not exist."""
@@ -22,7 +23,7 @@ from shared.web.events import register_case_events
 from shared.web.inputs import Blueprint
 from shared.web.runtime import runtime
 
-STAFF = ("supervisor", "official", "auditor", "admin")
+STAFF = ("supervisor", "official", "admin")
 SCOPE = READ_SCOPE  # by the subject's agency as the report named it (store.readmodel)
 STAGES = ("RECEIVED", "UNDER_EXAMINATION", "DECIDED", "UNDER_APPEAL", "IN_FORCE", "CLOSED")
 ELECTIONS = ("PILPRES", "PILEG", "PILKADA_GUB", "PILKADA_BUP", "PILKADA_WAKO")
@@ -101,7 +102,7 @@ def list_cases(args: dict[str, Any], pagination_parameters: PaginationParameters
     """Cases you may read, newest first, filtered by stage, region, agency, election, lateness and date.
 
     Scope: a supervisor or an official reads the cases whose subject works for the agency of
-    its token; an auditor or an administrator every case. Others' cases are not listed and not
+    its token; an administrator every case. Others' cases are not listed and not
     counted in `X-Pagination`. Investigators read their assigned cases at adjudication."""
     where, params = _filters(args, current_identity())
     page = {"limit": pagination_parameters.page_size, "offset": pagination_parameters.first_item}
@@ -142,7 +143,7 @@ def _case_row(conn: sa.Connection, case_id: uuid.UUID) -> sa.Row[Any] | None:
 
 def _may_see(history: list[Envelope], identity: Identity) -> bool:
     """Whether ``identity`` may read the case whose intake events these are: its case row in
-    scope (a report not yet registered has no case row, so only auditors and admins see it)."""
+    scope (a report not yet registered has no case row, so only admins see it)."""
     with runtime().engine.connect() as conn:
         row = _case_row(conn, uuid.UUID(history[0].stream_id))
     return SCOPE.admits(identity, agency=row.agency if row is not None else None)

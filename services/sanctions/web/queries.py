@@ -1,7 +1,7 @@
 """Reading cases: a filtered list, one case with its dates, deadlines, timeline, allowed
 actions and penalty options, and its events as stored. Officials see their agency's cases
-only; auditors and administrators see all (shared.scope). A case out of scope is absent from
-the list and its count, and reading it answers 404, as for a case that does not exist."""
+only; administrators see all; auditors read through the auditor app (shared.scope). A case
+out of scope is absent from the list and its count, and reading it answers 404, as for a case that does not exist."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from shared.web.inputs import Blueprint
 from shared.web.personal import shown
 from shared.web.runtime import runtime
 
-READERS = ("official", "auditor", "admin")
+READERS = ("official", "admin")
 # The referred subject's agency; sanctions knows no assignment (investigators work adjudication).
 SCOPE = ReadScope(agency="c.agency")
 blp: Blueprint = commands_blp
@@ -79,7 +79,7 @@ def list_cases(args: dict[str, Any], pagination_parameters: PaginationParameters
     """Cases you may read, most recently changed first: filter by state, penalty, in_force, appeal_pending, overdue.
 
     Scope: an official reads the cases whose subject works for the agency of its token; an
-    auditor or an administrator every case. Others' cases are not listed and not counted in
+    administrator every case (auditors: the auditor app). Others' cases are not listed and not counted in
     `X-Pagination`."""
     rt = runtime()
     where, params = _scope(current_identity(), args)
@@ -137,7 +137,7 @@ def get_case(case_id: uuid.UUID) -> Response:
         ).all()
     fields = row._asdict()
     # The official names the employee in the decree: to them (each time recorded) the sealed
-    # identity is opened; an auditor or administrator sees it sealed.
+    # identity is opened; an administrator sees it sealed.
     employee = shown(fields.pop("employee_identity"), readers=("official",), purpose="read-case")
     if isinstance(employee, dict) and isinstance(employee.get("name"), str):
         fields["employee_name"] = employee["name"]
