@@ -7,6 +7,12 @@
   chain/<service>.jsonl   per event: its position and service-log links (log_prev_hash,
                           log_hash), so each event's place in its service's log can be shown
   rules/<service>/<file>  the rule-set files the events name in ``rule_set``
+  personal/opened.json    only when exported with personal data (``Disclosure``): each sealed
+                          field of the events opened, by service, event id and path; the
+                          events themselves stay as stored, sealed
+
+Personal data travels sealed by default (docs/architecture.md §5): a bundle in clear is a
+separate act, with who and why in the manifest and every key opened recorded in the key store.
 
 ``verify_bundle`` needs neither a database nor Kafka: it recomputes every file's SHA-256, each
 event's hash from its bytes, the case chain of each service from version 1, and each event's
@@ -27,17 +33,32 @@ from typing import Any
 import sqlalchemy as sa
 
 from netra.audit.history import CaseEvent, load_case_events
+from shared.clock import SystemClock
 from shared.config import REPO_ROOT, SERVICES, Settings
 from shared.db import create_engine
 from shared.envelope import GENESIS_HASH, Envelope, EnvelopeError, canonical_json, log_link
+from shared.keyring import ErasedField, KeyStore, is_sealed, kek_source
 
 FORMAT = "netra-case-bundle/1"
 MANIFEST = "manifest.json"
+OPENED = "personal/opened.json"
 
 
-def export_case(settings: Settings, case_id: str, out: Path, *, at: datetime) -> dict[str, Any]:
-    """Write ``case_id``'s bundle to ``out``; return its manifest."""
+@dataclass(frozen=True)
+class Disclosure:
+    """Who exports a bundle with personal data in clear, and why (kept in its manifest)."""
+
+    by: str
+    reason: str
+
+
+def export_case(
+    settings: Settings, case_id: str, out: Path, *, at: datetime, disclosure: Disclosure | None = None
+) -> dict[str, Any]:
+    """Write ``case_id``'s bundle to ``out``; return its manifest. With ``disclosure``, the
+    bundle also holds every sealed field opened (``personal/opened.json``)."""
     files: dict[str, bytes] = {}
+    opened: dict[str, Any] = {}
     services: dict[str, Any] = {}
     rule_sets: dict[str, list[str]] = {}
     missing: list[str] = []
@@ -52,6 +73,10 @@ def export_case(settings: Settings, case_id: str, out: Path, *, at: datetime) ->
         if not events:
             continue
         total += len(events)
+        if disclosure is not None:
+            opened[service] = {
+                e.envelope.event_id: sealed for e in events if (sealed := _sealed_in(e.envelope.payload))
+            }
         files[f"events/{service}.jsonl"] = b"".join(e.envelope.to_bytes() + b"\n" for e in events)
         files[f"chain/{service}.jsonl"] = b"".join(_chain_line(e) for e in events)
         services[service] = {
@@ -69,8 +94,14 @@ def export_case(settings: Settings, case_id: str, out: Path, *, at: datetime) ->
                 member = f"rules/{service}/{path.name}"
                 files[member] = path.read_bytes()
                 rule_sets.setdefault(f"{service}:{name}", []).append(member)
+    personal: dict[str, Any] | None = None
+    if disclosure is not None:
+        count = _open_all(settings, opened, disclosure)
+        files[OPENED] = json.dumps(opened, indent=2, sort_keys=True, ensure_ascii=False).encode() + b"\n"
+        personal = {"disclosed_by": disclosure.by, "reason": disclosure.reason, "fields": count}
     manifest = {
         "format": FORMAT,
+        "personal_data": personal,
         "case_id": case_id,
         "exported_at": at.isoformat(),
         "events": total,
@@ -81,6 +112,39 @@ def export_case(settings: Settings, case_id: str, out: Path, *, at: datetime) ->
     }
     _write(out, {MANIFEST: json.dumps(manifest, indent=2, sort_keys=True).encode() + b"\n", **files})
     return manifest
+
+
+def _sealed_in(value: Any, path: str = "payload") -> dict[str, Any]:
+    """Every sealed field within ``value``, by its JSON path."""
+    if is_sealed(value):
+        return {path: value}
+    found: dict[str, Any] = {}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found |= _sealed_in(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found |= _sealed_in(item, f"{path}[{i}]")
+    return found
+
+
+def _open_all(settings: Settings, opened: dict[str, Any], disclosure: Disclosure) -> int:
+    """Open, in place, every sealed field gathered in ``opened``; how many there were. Each
+    opening is a recorded use of its key (purpose ``export: <reason>``, actor ``by``)."""
+    keys = KeyStore(
+        create_engine(settings.database_url("keyring"), pool_size=1), kek_source(settings), SystemClock()
+    )
+    count = 0
+    try:
+        for events in opened.values():
+            for fields in events.values():
+                for path, sealed in fields.items():
+                    value = keys.open(sealed, purpose=f"export: {disclosure.reason}", actor=disclosure.by)
+                    fields[path] = value.as_dict() if isinstance(value, ErasedField) else value
+                    count += 1
+    finally:
+        keys.engine.dispose()
+    return count
 
 
 def rule_files(service: str, rule_set: str) -> list[Path]:

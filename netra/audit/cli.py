@@ -73,15 +73,32 @@ def history(case_id: str, as_of: str | None, valid_time: bool, as_json: bool) ->
 @audit.command("export")
 @click.argument("case_id")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def export(case_id: str, out: Path) -> None:
-    """Write CASE's events, the rule sets they applied and a manifest to a .tar.gz bundle."""
-    from netra.audit.bundle import export_case
+@click.option(
+    "--with-personal-data", "clear", is_flag=True, help="also open every sealed field (needs --by, --reason)"
+)
+@click.option("--by", "by", help="with --with-personal-data: who exports it, recorded")
+@click.option("--reason", help="with --with-personal-data: why (a court's request, ...), recorded")
+def export(case_id: str, out: Path, clear: bool, by: str | None, reason: str | None) -> None:
+    """Write CASE's events, the rule sets they applied and a manifest to a .tar.gz bundle.
+    Personal data stays sealed unless --with-personal-data says who and why."""
+    from netra.audit.bundle import Disclosure, export_case
 
-    manifest = export_case(_settings(), case_id, out, at=datetime.now().astimezone())
+    disclosure = None
+    if clear:
+        if not (by or "").strip() or not (reason or "").strip():
+            raise click.UsageError("--with-personal-data needs --by and --reason: each opening is recorded")
+        disclosure = Disclosure(str(by).strip(), str(reason).strip())
+    elif by or reason:
+        raise click.UsageError("--by and --reason go with --with-personal-data")
+    manifest = export_case(_settings(), case_id, out, at=datetime.now().astimezone(), disclosure=disclosure)
     if not manifest["events"]:
         out.unlink(missing_ok=True)
         raise click.ClickException(f"no service has events of case {case_id}")
     click.echo(f"wrote {out}: {manifest['events']} events, rule sets {sorted(manifest['rule_sets'])}")
+    if manifest["personal_data"]:
+        click.echo(
+            f"with {manifest['personal_data']['fields']} personal fields in clear: keep it as such", err=True
+        )
     if manifest["missing_rule_sets"]:
         click.echo(f"rule sets not found in services/*/rules: {manifest['missing_rule_sets']}", err=True)
 

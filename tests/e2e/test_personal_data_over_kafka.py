@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from flask import Flask
 from kafka import KafkaConsumer, TopicPartition
 
-from netra.audit.bundle import export_case
+from netra.audit.bundle import OPENED, Disclosure, export_case, verify_bundle
 from netra.audit.replay import replay_system
 from netra.audit.verify import verify_system
 from netra.cli import main as netra
@@ -158,6 +158,26 @@ def test_a_confidential_reporter_is_nowhere_in_the_clear_and_erasure_keeps_the_h
     assert b'"sealed":"AES-256-GCM"' in members  # the bundle does carry the report, sealed
     for value in IDENTITY:
         assert value.encode() not in members
+
+    # In clear only as a separate act, with who and why in the manifest and each key use recorded.
+    clear = tmp_path / "clear.tar.gz"
+    manifest = export_case(
+        system,
+        case_id,
+        clear,
+        at=datetime.now(UTC),
+        disclosure=Disclosure("auditor.bpk", "permintaan pengadilan"),
+    )
+    assert (
+        manifest["personal_data"]["disclosed_by"] == "auditor.bpk"
+        and manifest["personal_data"]["fields"] >= 2
+    )
+    with tarfile.open(clear) as tar:
+        opened = tar.extractfile(OPENED).read().decode()  # type: ignore[union-attr]
+    assert NAME in opened and SUBJECT_NAME in opened and NIP in opened
+    assert verify_bundle(clear).ok
+    uses = runtime(intake).keys.uses(f"reporter/{report_id}")
+    assert ("export: permintaan pengadilan", "auditor.bpk") in [(p, a) for p, a, _ in uses]
 
     # Erasure through the administrator's command, then the whole history checks out.
     env = {f"{n.upper()}_DATABASE_URL": u for n, u in system.database_urls.items()}

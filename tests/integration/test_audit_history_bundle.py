@@ -127,3 +127,12 @@ def test_an_edited_event_with_a_recomputed_manifest_is_named_by_its_hash(
     edited = system.recorded["intake"][1]
     problems = verify_bundle(forged).problems
     assert any(edited.event_id in p and "edited" in p for p in problems), problems
+
+
+def test_an_export_in_clear_needs_who_and_why(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = str(tmp_path / "x.tar.gz")
+    unnamed = runner.invoke(main, ["audit", "export", "some-case", "--out", out, "--with-personal-data"])
+    assert unnamed.exit_code == 2 and "needs --by and --reason" in unnamed.output
+    stray = runner.invoke(main, ["audit", "export", "some-case", "--out", out, "--by", "x"])
+    assert stray.exit_code == 2 and "go with --with-personal-data" in stray.output
