@@ -4,7 +4,6 @@ the roles domain.disclosure names, each read recorded on the case, unreadable on
 from __future__ import annotations
 
 import copy
-import json
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -22,6 +21,7 @@ from shared.config import Settings
 from shared.envelope import Actor
 from shared.uow import SqlUnitOfWork
 from shared.web.runtime import runtime
+from tests.api.test_reports import events_of
 
 NAME, ADDRESS, CONTACT = "Ni Luh Rahasia Sekali", "Jl. Tersembunyi 7, Tabanan", "+62811999000"
 FILER = "Bawaslu Kab. Tabanan"
@@ -68,15 +68,6 @@ def database_text(engine: sa.Engine) -> str:
         )
 
 
-def events(intake: Flask, case_id: str) -> list[dict[str, Any]]:
-    with runtime(intake).engine.connect() as conn:
-        rows = conn.execute(
-            sa.text("SELECT envelope FROM events WHERE stream_id = :c ORDER BY stream_version"),
-            {"c": case_id},
-        ).scalars()
-        return [json.loads(r) for r in rows]
-
-
 @pytest.mark.parametrize("confidential", [True, False])
 def test_the_identity_is_sealed_in_every_event_and_the_kept_body(
     intake: Flask, bearer: Callable[..., dict[str, str]], confidential: bool
@@ -85,7 +76,7 @@ def test_the_identity_is_sealed_in_every_event_and_the_kept_body(
     stored = database_text(runtime(intake).engine)
     for value in (NAME, ADDRESS, CONTACT):
         assert value not in stored
-    received = events(intake, created["case_id"])[0]
+    received = events_of(intake, created["case_id"])[0]
     reporter = received["payload"]["report"]["reporter"]
     assert reporter["confidential"] is confidential
     assert reporter["identity"]["sealed"] == "AES-256-GCM"
@@ -137,7 +128,7 @@ def test_who_may_read_the_reporter_and_every_read_is_recorded(
     assert answer.status_code == status, answer.get_json()
     recorded = [
         e
-        for e in events(intake, created["case_id"])
+        for e in events_of(intake, created["case_id"])
         if e["event_type"] == "intake.reporter_identity_disclosed"
     ]
     if status == 200:
@@ -181,7 +172,7 @@ def test_an_erased_reporter_reads_as_erased_and_the_erasure_is_recorded(
 ) -> None:
     created = report(intake, bearer, confidential=True)
     rt = runtime(intake)
-    before = events(intake, created["case_id"])
+    before = events_of(intake, created["case_id"])
     case_ids = erase_subject(
         reporter_subject(created["report_id"]),
         actor=Actor("admin.privasi", "admin"),
@@ -190,7 +181,7 @@ def test_an_erased_reporter_reads_as_erased_and_the_erasure_is_recorded(
         keys=rt.keys,
     )
     assert case_ids == [created["case_id"]]
-    after = events(intake, created["case_id"])
+    after = events_of(intake, created["case_id"])
     assert after[: len(before)] == before  # no event was touched
     assert after[-1]["event_type"] == "intake.personal_data_erased"
     assert after[-1]["payload"]["subject"] == reporter_subject(created["report_id"])
@@ -233,14 +224,14 @@ def test_a_person_is_found_by_the_blind_index_of_their_number_and_erased_across_
         keys=rt.keys,
     )
     assert erased == [first["case_id"]]
-    recorded = events(intake, first["case_id"])[-1]
+    recorded = events_of(intake, first["case_id"])[-1]
     assert (recorded["event_type"], recorded["payload"]["subject"]) == (
         "intake.personal_data_erased",
         subject,
     )
     assert recorded["payload"]["fields"] == ["subject.identity"]
     # Who the subject was can no longer be opened; a new report about them is sealed afresh.
-    sealed = events(intake, first["case_id"])[0]["payload"]["report"]["subject"]["identity"]
+    sealed = events_of(intake, first["case_id"])[0]["payload"]["report"]["subject"]["identity"]
     assert sealed["subject"] == subject
     assert rt.keys.open(sealed, purpose="test", actor="t").as_dict() == {"erased": True, "subject": subject}
     again = copy.deepcopy(CONTRACT_EXAMPLE)
@@ -249,7 +240,7 @@ def test_a_person_is_found_by_the_blind_index_of_their_number_and_erased_across_
         "/v1/reports", json=again, headers={**bearer("partner"), "Idempotency-Key": "new"}
     )
     assert after.status_code == 201, after.get_json()
-    resealed = events(intake, after.get_json()["case_id"])
+    resealed = events_of(intake, after.get_json()["case_id"])
     sealed_again = [e for e in resealed if e["event_type"] == "intake.report_received"][-1]["payload"][
         "report"
     ]
