@@ -108,7 +108,7 @@ def _unb64(text: str) -> bytes:
 
 
 class KeyEncryptionKeys:
-    """The KEKs, newest first: the first wraps new data keys, any of them unwraps.
+    """The KEKs by id: the ``current`` one wraps new data keys, any of them unwraps.
 
     The file form is JSON ``{"current": id, "keys": {id: base64}}``, so rotating adds a key
     and makes it current while the old one still unwraps until ``KeyStore.rewrap`` is done.
