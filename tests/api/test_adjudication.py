@@ -173,6 +173,13 @@ def test_a_case_is_worked_from_opening_to_referral_over_http(
         ("examination_1", "2024-03-19", "MET"),
     ]
     [item] = detail["evidence"]
+    # URIs that may point at a person are recorded sealed and opened for who works the case.
+    assert (item["uri"], detail["bap"]["document_uri"]) == (
+        "https://dms.example/1.jpg",
+        "https://dms.example/bap.pdf",
+    )
+    recorded = client.get(f"/v1/cases/{case_id}/events", headers=supervisor).get_data(as_text=True)
+    assert "dms.example" not in recorded and '"sealed":"AES-256-GCM"' in recorded
     custody = f"evidence/{item['evidence_id']}/custody"
     ok(command(client, investigator, case_id, custody, {"action": "EXAMINED", "on": "2024-03-14"}))
 

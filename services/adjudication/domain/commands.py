@@ -132,9 +132,13 @@ class ReleaseTemporarily:
     reason: str
 
 
+# A URI that may point at a person: sealed by the web layer (shared.keyring), opaque here.
+Sealed = dict[str, str] | str
+
+
 @dataclass(frozen=True)
 class RecordBap:
-    document_uri: str
+    document_uri: Sealed
     sha256: str
     signed_on: date
     signed_by_subject: bool
@@ -145,7 +149,7 @@ class RecordBap:
 class AddEvidence:
     evidence_id: str
     kind: str
-    uri: str
+    uri: Sealed
     sha256: str
     captured_at: datetime | None = None
     description: str | None = None

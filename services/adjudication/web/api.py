@@ -33,8 +33,10 @@ from services.adjudication.handlers import Adjudication, CaseNotFound, Decider
 from services.adjudication.web import schemas as s
 from shared.auth import abort, current_identity, require_role
 from shared.envelope import Actor
+from shared.keyring import Erased, SubjectSeal, is_sealed
 from shared.web.answers import etag, if_match
 from shared.web.inputs import Blueprint
+from shared.web.runtime import runtime
 
 blp = Blueprint(
     "examination",
@@ -77,12 +79,17 @@ class Command:
     description: str
     roles: tuple[str, ...] = WORKERS
     path: str | None = None
+    # Body fields that may point at a person (a document's or an evidence item's URI): sealed
+    # under the subject's data key before the event is recorded (docs/architecture.md §5).
+    sealed: tuple[str, ...] = ()
 
 
 def run(spec: Command, body: dict[str, Any], case_id: uuid.UUID, extra: dict[str, str]) -> Any:
     """Carry out a command and answer with the new version (also as ETag)."""
     identity = current_identity()
     expected = if_match()
+    if spec.sealed:
+        body = _sealed(body, spec.sealed, str(case_id), identity.id)
     try:
         case, appended = service().handle(
             str(case_id),
@@ -104,6 +111,26 @@ def run(spec: Command, body: dict[str, Any], case_id: uuid.UUID, extra: dict[str
         "allowed_actions": allowed_actions(case.state),
     }
     return result, 200, etag(case.version)
+
+
+def _sealed(body: dict[str, Any], names: tuple[str, ...], case_id: str, actor: str) -> dict[str, Any]:
+    """``body`` with ``names`` sealed under the key of the case's subject, so erasing the
+    person erases these too; under a key of the case's own when the subject has none."""
+    try:
+        case, _ = service().load(case_id)
+    except CaseNotFound:
+        abort(404, message=f"no examination file {case_id}")
+    identity = case.subject.get("identity")
+    subjects = [identity["subject"]] if is_sealed(identity) else []
+    for subject in [*subjects, f"case/{case_id}"]:
+        seal = SubjectSeal(
+            runtime().keys, subject, owner="adjudication", actor=actor, purpose="seal-evidence"
+        )
+        try:
+            return {**body, **{name: seal.seal(body[name]) for name in names if name in body}}
+        except Erased:
+            continue  # the person was erased: what is recorded now is the case's own
+    raise AssertionError("unreachable: a case key is never erased")
 
 
 def register(spec: Command) -> None:
@@ -270,7 +297,9 @@ COMMANDS = [
             b["document_uri"], b["sha256"], b["signed_on"], b["signed_by_subject"], b.get("copy_given_on")
         ),
         "Record the BAP (berita acara pemeriksaan) with its SHA-256",
-        "Valid even if the subject would not sign (Ps 32(2)); the subject is owed a copy (Ps 32(3)).",
+        "Valid even if the subject would not sign (Ps 32(2)); the subject is owed a copy (Ps 32(3)). "
+        "`document_uri` is recorded sealed: it may name the person.",
+        sealed=("document_uri",),
     ),
     Command(
         "finding",
@@ -300,7 +329,9 @@ COMMANDS = [
             str(uuid.uuid4()), b["kind"], b["uri"], b["sha256"], b.get("captured_at"), b.get("description")
         ),
         "Add an evidence item (received)",
-        "Kind, URI and the SHA-256 of its content; the chain of custody starts with RECEIVED.",
+        "Kind, URI and the SHA-256 of its content; the chain of custody starts with RECEIVED. "
+        "`uri` is recorded sealed: it may point at a person.",
+        sealed=("uri",),
     ),
     Command(
         "custody",

@@ -144,6 +144,13 @@ def _subject(subject: dict[str, Any]) -> dict[str, Any]:
     return {**subject, "identity": shown(subject["identity"], readers=IDENTITY_READERS, purpose="read-case")}
 
 
+def _opened(item: dict[str, Any] | None, name: str) -> dict[str, Any] | None:
+    """``item`` with its sealed ``name`` (a URI that may point at a person) opened for readers."""
+    if item is None or name not in item:
+        return item
+    return {**item, name: shown(item[name], readers=IDENTITY_READERS, purpose="read-case")}
+
+
 def detail(case: Case, history: list[Envelope], identity: Identity) -> dict[str, Any]:
     """The case as GET shows it to ``identity``."""
     return {
@@ -165,8 +172,8 @@ def detail(case: Case, history: list[Envelope], identity: Identity) -> dict[str,
         "absences": case.absences,
         "examiner": case.examiner,
         "temporary_release": case.release,
-        "bap": case.bap,
-        "evidence": [{"evidence_id": k, **v} for k, v in case.evidence.items()],
+        "bap": _opened(case.bap, "document_uri"),
+        "evidence": [_opened({"evidence_id": k, **v}, "uri") for k, v in case.evidence.items()],
         "finding": case.finding,
         "deadlines": [
             {
