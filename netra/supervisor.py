@@ -198,6 +198,10 @@ def _children(settings: Settings, env: dict[str, str]) -> list[Child]:
             logs / "audit-web.log",
         )
     )
+    # Its relay publishes that record of reads to Kafka, like a service's relay its events.
+    children.append(
+        Child("audit-relay", [python, "-m", "netra.audit_app", "relay"], env, logs / "audit-relay.log")
+    )
     # Intake also delivers partners' webhooks from its durable queue, and erases by rule
     # the personal data closed cases no longer need.
     children += [

@@ -25,11 +25,12 @@ SERVICES = ("intake", "adjudication", "sanctions")
 # The databases that are not one service's own: tokens, data keys, the auditor app's reads.
 PLATFORM_DATABASES = ("auth", "keyring", "audit")
 # The background processes each service runs beside its web app (`netra run` starts them;
-# their heartbeats say which is down).
+# their heartbeats say which is down). The auditor app's relay publishes its record of reads.
 BACKGROUND_PROCESSES: dict[str, tuple[str, ...]] = {
     "intake": ("relay", "consumer", "webhooks", "retention"),
     "adjudication": ("relay", "consumer", "scheduler"),
     "sanctions": ("relay", "consumer", "scheduler"),
+    "audit": ("relay",),
 }
 # The services that keep legal deadlines: each runs a deadline scheduler.
 DEADLINE_KEEPERS = tuple(s for s, processes in BACKGROUND_PROCESSES.items() if "scheduler" in processes)

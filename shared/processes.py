@@ -58,10 +58,12 @@ def keep_beating(
 
 
 def ensure_system_topics(settings: Settings) -> list[str]:
-    """Create every service's topic and DLQ (retention.ms=-1) if missing."""
+    """Create every service's topic and DLQ, and the topic of the auditor app's record of
+    reads (``audit``, netra/audit_app; no consumer reads it, so no DLQ), retention.ms=-1,
+    if missing."""
     return ensure_topics(
         settings.kafka_bootstrap,
-        with_dlqs(settings.topic(s) for s in SERVICES),
+        [*with_dlqs(settings.topic(s) for s in SERVICES), settings.topic("audit")],
         partitions=settings.topic_partitions,
         replication=settings.topic_replication,
     )
