@@ -14,6 +14,9 @@ are in position order they are compared like two sorted files, so memory stays f
   * every causation id must name an event of some service recorded no later than its
     effect. Ids are checked in batches against the stores' unique ``event_id`` index, so
     the verifier never holds the set of all ids.
+
+The auditor app's record of reads (the ``audit`` store, published by its own relay on
+``audit.case-events``) is verified the same way, after the services.
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ from shared.schema import events, outbox
 from shared.verify import verify_store
 
 CAUSATION_BATCH = 2000
-# The auditor app's database (netra/audit_app): its reads are events in their own store.
+# The auditor app's database (netra/audit_app): its reads are events in their own store,
+# published like a service's by its relay (`python -m netra.audit_app relay`).
 AUDIT_DB = "audit"
 
 
@@ -56,8 +60,6 @@ class ServiceAudit:
     kafka_duplicates: int = 0
     pending: int = 0
     topic_exists: bool = True
-    # False for the auditor app's log of reads: it is kept, chained, and never published.
-    publishes: bool = True
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -73,11 +75,10 @@ class ServiceAudit:
         """One line for people."""
         state = "ok" if self.ok else f"{len(self.findings)} FLAWS"
         kafka = f"{self.kafka_records} on Kafka" if self.topic_exists else f"topic {self.topic} missing"
-        if not self.publishes:
-            kafka = "kept here only (not published)"
         pending = f", {self.pending} not yet published" if self.pending else ""
+        streams = "auditors" if self.service == AUDIT_DB else "cases"  # one stream per auditor there
         return (
-            f"{self.service}: {self.events} events in {self.cases} cases, {kafka}{pending}; "
+            f"{self.service}: {self.events} events in {self.cases} {streams}, {kafka}{pending}; "
             f"head position {self.head_position} log hash {self.head_log_hash} — {state}"
         )
 
@@ -114,13 +115,15 @@ def verify_system(settings: Settings, *, progress: bool = False) -> AuditReport:
     finally:
         for engine in engines.values():
             engine.dispose()
-    reads = verify_auditor_reads(settings)
+    reads = verify_auditor_reads(settings, progress=progress)
     return AuditReport(audits + ([reads] if reads else []))
 
 
-def verify_auditor_reads(settings: Settings) -> ServiceAudit | None:
-    """The auditor app's record of who read what: both chains of its own store. It publishes
-    nothing, so there is no topic to compare; None when the app never ran here."""
+def verify_auditor_reads(settings: Settings, *, progress: bool = False) -> ServiceAudit | None:
+    """The auditor app's record of who read what, verified as a service is: both chains of
+    its store, and the store against the topic its relay publishes it on (a read record
+    deleted, edited or reordered in the store is named). Its events name no causation, so
+    only its own store is searched for causes. None when the app never ran here."""
     try:
         engine = create_engine(settings.database_url(AUDIT_DB), pool_size=1)
     except ConfigError:
@@ -131,14 +134,9 @@ def verify_auditor_reads(settings: Settings) -> ServiceAudit | None:
                 return None
         except sa.exc.OperationalError:
             return None  # its database was never created
-        store = verify_store(engine)
+        return verify_service(settings, AUDIT_DB, {AUDIT_DB: engine}, progress=progress)
     finally:
         engine.dispose()
-    audit = ServiceAudit(AUDIT_DB, topic="", publishes=False)
-    audit.findings = [Finding.of_store_flaw(AUDIT_DB, f) for f in store.flaws]
-    audit.events, audit.cases = store.events, store.streams
-    audit.head_position, audit.head_log_hash = store.head_position, store.head_log_hash
-    return audit
 
 
 def verify_service(
