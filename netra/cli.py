@@ -198,7 +198,7 @@ def kafka_stop() -> None:
 
 @kafka.command("topics")
 def kafka_topics() -> None:
-    """Create the services' topics and DLQs with retention.ms=-1 (idempotent)."""
+    """Create the services' topics and DLQs, and the auditor app's topic, with retention.ms=-1 (idempotent)."""
     from shared.processes import ensure_system_topics
 
     created = ensure_system_topics(settings())

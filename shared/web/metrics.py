@@ -80,7 +80,7 @@ class WorkCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         """The gauges; none when the database does not answer (``/readyz`` says why)."""
-        if self._service not in BACKGROUND_PROCESSES:  # the auditor app keeps no work of its own
+        if self._service not in BACKGROUND_PROCESSES:  # an app with no background process of its own
             return
         now = self._clock.now()
         try:
