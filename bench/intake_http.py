@@ -75,7 +75,8 @@ def run_intake_http(server: str, bootstrap: str, reports: int = 2000, ceiling_re
     workers = 2 * (os.cpu_count() or 1) + 1
     tag = uuid.uuid4().hex[:8]
     urls = {
-        service: _database(server, f"bench_http_{tag}_{service}", service) for service in ("intake", "auth")
+        service: _database(server, f"bench_http_{tag}_{service}", service)
+        for service in ("intake", "auth", "keyring")
     }
     token_engine = create_engine(urls["auth"], pool_size=1)
     token = TokenRegistry(token_engine, SystemClock()).create(
@@ -235,6 +236,7 @@ def _start_gunicorn(
         **os.environ,
         "INTAKE_DATABASE_URL": urls["intake"],
         "AUTH_DATABASE_URL": urls["auth"],
+        "KEYRING_DATABASE_URL": urls["keyring"],
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "NETRA_HOME": str(tmp),
         "PROMETHEUS_MULTIPROC_DIR": str(metrics),  # as `make run` sets it for its workers
