@@ -7,7 +7,8 @@ has lapsed: the scheduler takes the service-log lock (the first lock of every wr
 command meeting the deadline at that moment cannot deadlock with it), locks the row with
 ``FOR UPDATE SKIP LOCKED``, asks the service what the lapse means (``MissedHandler``:
 usually a ``<service>.deadline_missed`` event in the case stream, sometimes an escalation
-too) and marks the row MISSED in that same transaction. Two schedulers can run side by
+too) and marks the row MISSED in that same transaction (EXPIRED when the deadline was a
+window nobody had to act in, ``Expired``). Two schedulers can run side by
 side: once a transaction commits the row is no longer PENDING, so the lapse is recorded once.
 
 A deadline whose handler fails (a bug, a refusal, a rule the data cannot satisfy) is set
@@ -26,6 +27,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -52,10 +54,18 @@ RETRY_FIRST_S = 60
 RETRY_MAX_S = 24 * 3600
 
 
+@dataclass(frozen=True)
+class Expired:
+    """A window that closed with nobody bound to act in it (a penalty's time to take effect,
+    the time to appeal): its lapse is recorded by ``event_id``, and it is no one's breach."""
+
+    event_id: str
+
+
 # What a lapse means for the service: append its events (and project them) in ``uow``; return
-# the id of the event that records the lapse, or None when the case no longer cares (the row
-# is then marked CANCELLED instead of MISSED).
-MissedHandler = Callable[[DueDeadline, SqlUnitOfWork], "str | None"]
+# the id of the event that records a breached duty (the row is marked MISSED), ``Expired`` for
+# a window that closed (EXPIRED), or None when the case no longer cares (CANCELLED).
+MissedHandler = Callable[[DueDeadline, SqlUnitOfWork], "str | Expired | None"]
 
 
 def last_open_day(clock: Clock) -> date:
@@ -177,17 +187,16 @@ class DeadlineScheduler:
         )
 
 
-def _close(conn: sa.Connection, due: DueDeadline, event_id: str | None) -> None:
-    """Mark the deadline MISSED (or CANCELLED when the case no longer cares) and forget any
+def _close(conn: sa.Connection, due: DueDeadline, lapse: str | Expired | None) -> None:
+    """Mark the deadline MISSED, EXPIRED or CANCELLED (see ``MissedHandler``) and forget any
     earlier failure of it."""
     key = uuid.UUID(due.deadline_id)
+    event_id = lapse.event_id if isinstance(lapse, Expired) else lapse
+    status = "EXPIRED" if isinstance(lapse, Expired) else "MISSED" if lapse else "CANCELLED"
     conn.execute(
         deadlines_table.update()
         .where(deadlines_table.c.deadline_id == key)
-        .values(
-            status="MISSED" if event_id else "CANCELLED",
-            resolved_by=uuid.UUID(event_id) if event_id else None,
-        )
+        .values(status=status, resolved_by=uuid.UUID(event_id) if event_id else None)
     )
     conn.execute(set_aside.delete().where(set_aside.c.deadline_id == key))
 

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from services.sanctions.domain import events as ev
 from services.sanctions.domain.case import Case
-from services.sanctions.domain.lapses import on_lapse
+from services.sanctions.domain.lapses import WINDOWS, on_lapse
 from services.sanctions.domain.reception import receive
 from services.sanctions.domain.rules import default_rule_book
 from services.sanctions.store.readmodel import project
@@ -29,6 +29,7 @@ from services.sanctions.web.schemas import ReferralSchema
 from shared.auth import Identity
 from shared.clock import Clock
 from shared.db import retry_on_contention
+from shared.deadlines import Expired
 from shared.envelope import Actor, Context, Envelope
 from shared.handling import carry_out, sql_projector
 from shared.inbox import Handler, PoisonRecord
@@ -120,8 +121,10 @@ def on_case_referred(received: Envelope, uow: SqlUnitOfWork) -> None:
     )
 
 
-def on_deadline_missed(due: DueDeadline, uow: SqlUnitOfWork) -> str | None:
-    """Record what a lapsed deadline means for its case; None when the case moved past it."""
+def on_deadline_missed(due: DueDeadline, uow: SqlUnitOfWork) -> str | Expired | None:
+    """Record what a lapsed deadline means for its case: a breach, a window that closed
+    (``Expired``: the penalty's time to take effect, the time to appeal), or None when the
+    case moved past it."""
     history = uow.events.load(due.stream_id)
     if not history:
         return None
@@ -138,7 +141,9 @@ def on_deadline_missed(due: DueDeadline, uow: SqlUnitOfWork) -> str | None:
         context=Context(SCHEDULER, correlation_id=history[0].correlation_id, causation_id=due.started_by),
         project=sql_projector(uow, project),
     )
-    return appended[0].event_id if appended else None
+    if not appended:
+        return None
+    return Expired(appended[0].event_id) if due.kind in WINDOWS else appended[0].event_id
 
 
 EVENT_HANDLERS: dict[str, Handler] = {CASE_REFERRED: on_case_referred}

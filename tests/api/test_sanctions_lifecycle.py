@@ -75,6 +75,8 @@ def test_sample_case_c_from_referral_to_closure(
     kinds = {d["kind"]: (d["due_on"], d["status"]) for d in body["deadlines"]}
     assert kinds["delivery"] == ("2024-12-31", "MET")
     assert kinds["takes_effect"] == ("2024-12-26", "PENDING")
+    # The window's last day is the 26th; it lapses into force on the 27th, as in_force_on says.
+    assert {d["kind"]: d["lapses_on"] for d in body["deadlines"]}["takes_effect"] == body["in_force_on"]
 
     sanctions_clock.set(at("2024-12-26"))
     assert scheduler(sanctions).run_once() == 0  # 26 Dec is still the last day before force
@@ -88,6 +90,14 @@ def test_sample_case_c_from_referral_to_closure(
 
     sanctions_clock.set(at("2025-01-07"))
     assert scheduler(sanctions).run_once() == 1  # the keberatan window closed
+    # Windows that ran out are no one's breach: EXPIRED, not MISSED.
+    closed = case(client, official, case_id)
+    statuses = {d["kind"]: d["status"] for d in closed["deadlines"]}
+    assert (statuses["takes_effect"], statuses["appeal_window"], closed["breaches"]) == (
+        "EXPIRED",
+        "EXPIRED",
+        [],
+    )
     # A keberatan can still be recorded, as tidak dapat diterima.
     assert case(client, official, case_id)["allowed_actions"] == ["objection", "execution/completion"]
     sanctions_clock.set(at("2025-12-29"))

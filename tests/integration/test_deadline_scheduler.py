@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from shared.clock import ManualClock
 from shared.db import create_engine
-from shared.deadlines import DeadlineScheduler
+from shared.deadlines import DeadlineScheduler, Expired
 from shared.envelope import Actor, Context
 from shared.eventstore import ConcurrencyError
 from shared.outcome import DueDeadline
@@ -120,6 +120,21 @@ def test_a_lapse_the_service_no_longer_cares_about_is_cancelled_not_missed(engin
     with engine.connect() as conn:
         assert conn.execute(sa.select(deadlines.c.status)).scalar_one() == "CANCELLED"
     assert missed_events(engine) == []
+
+
+def test_a_window_nobody_had_to_act_in_is_expired_not_missed(engine: sa.Engine) -> None:
+    clock = ManualClock(datetime(2024, 3, 6, 10, tzinfo=WIB))
+    start_case(engine, clock, "case-window", date(2024, 3, 19), ("appeal_window",))
+    clock.advance(timedelta(days=30))
+
+    def closed(due: DueDeadline, uow: SqlUnitOfWork) -> Expired:
+        return Expired(record_missed(due, uow))
+
+    assert DeadlineScheduler(engine, clock, closed, "test").run_once() == 1
+    with engine.connect() as conn:
+        status, resolved_by = conn.execute(sa.select(deadlines.c.status, deadlines.c.resolved_by)).one()
+    [(_stream, envelope)] = missed_events(engine)
+    assert status == "EXPIRED" and str(resolved_by) in envelope
 
 
 def test_a_deadline_that_fails_is_set_aside_with_its_reason_and_the_rest_go_on(engine: sa.Engine) -> None:

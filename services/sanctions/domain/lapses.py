@@ -19,6 +19,8 @@ from services.sanctions.domain.execution import closing, take_effect
 from services.sanctions.domain.rules import RuleBook
 from shared.envelope import NewEvent
 
+# Windows that close with nobody bound to act: their lapse is no one's breach (EXPIRED).
+WINDOWS = frozenset({TAKES_EFFECT, APPEAL_WINDOW})
 # Obligation -> what its breach means.
 CONSEQUENCES = {
     "delivery": "the decision was not delivered within its deadline (PP 94/2021 Ps 37(3))",

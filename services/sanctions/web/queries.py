@@ -6,6 +6,7 @@ out of scope is absent from the list and its count, and reading it answers 404, 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -148,7 +149,14 @@ def get_case(case_id: uuid.UUID) -> Response:
         "state": case.state.value,
         "allowed_actions": paths_of(a.value for a in case.allowed()),
         "penalty_options": _options(case),
-        "deadlines": [dict(d._asdict(), due_on=d.due_on.isoformat()) for d in deadlines],
+        # due_on is a deadline's last day; lapses_on the day its lapse takes effect (for
+        # takes_effect, the day the penalty is in force: in_force_on).
+        "deadlines": [
+            dict(
+                d._asdict(), due_on=d.due_on.isoformat(), lapses_on=(d.due_on + timedelta(days=1)).isoformat()
+            )
+            for d in deadlines
+        ],
         "timeline": [dict(t._asdict(), occurred_at=t.occurred_at.isoformat()) for t in timeline],
     }
     return make_response(jsonify(CaseDetailSchema().dump(body)), 200, etag(case.version))
