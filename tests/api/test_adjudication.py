@@ -359,3 +359,36 @@ def test_the_list_filters_by_assignee_and_region_and_paginates(
     page = client.get("/v1/cases?page=1&page_size=1", headers=supervisor)
     assert len(page.get_json()) == 1 and '"total": 2' in page.headers["X-Pagination"]
     assert client.get("/v1/cases?overdue=maybe", headers=supervisor).status_code == 422
+
+
+def test_a_late_second_summons_shows_its_clock_met_late_before_the_scheduler_ran(
+    adjudication: Flask, client: FlaskClient, supervisor: Headers
+) -> None:
+    case_id = register_case(adjudication)
+    clock = runtime(adjudication).clock
+    assert isinstance(clock, ManualClock)
+    clock.set(datetime(2025, 1, 9, 2, tzinfo=UTC))
+    first = {**SUMMONS, "letter_date": "2024-12-18", "examination_date": "2024-12-27"}
+    ok(command(client, supervisor, case_id, "summons", first))
+    ok(command(client, supervisor, case_id, "absence", {"missed_on": "2024-12-27"}))
+    second = {
+        **SUMMONS,
+        "letter_number": "S-2",
+        "letter_date": "2025-01-09",
+        "examination_date": "2025-01-10",
+    }
+    assert ok(command(client, supervisor, case_id, "second-summons", second))["state"] == "SUMMONS_2_ISSUED"
+    detail = client.get(f"/v1/cases/{case_id}", headers=supervisor).get_json()
+    assert {d["kind"]: (d["due_on"], d["status"]) for d in detail["deadlines"]} == {
+        "examination_1": ("2024-12-31", "MET"),
+        "second_summons": ("2025-01-08", "MET_LATE"),
+        "examination_2": ("2025-01-20", "PENDING"),
+    }
+    [issued] = [
+        e["envelope"]
+        for e in client.get(f"/v1/cases/{case_id}/events", headers=supervisor).get_json()
+        if e["envelope"]["event_type"] == "adjudication.summons_issued"
+        and e["envelope"]["payload"]["summons"] == 2
+    ]
+    assert issued["payload"]["deadlines"]["met_late"] == ["second_summons"]
+    assert issued["payload"]["issue_basis"]["article"] == "PP 94/2021 Ps 26(3)"

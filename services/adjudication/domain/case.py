@@ -46,7 +46,7 @@ class Clock:
     day_count: str
     rule: str | None
     started_by: str
-    status: str = "PENDING"  # PENDING, MET, MET_LATE, MISSED, CANCELLED
+    status: str = "PENDING"  # PENDING, MET, MET_LATE (after its last day), MISSED, CANCELLED
 
 
 @dataclass
@@ -134,17 +134,18 @@ class Case:
                     )
                 )
             self._resolve(clocks.get("met", []), met=True)
+            self._resolve(clocks.get("met_late", []), met=True, late=True)
             self._resolve(clocks.get("cancelled", []), met=False)
         if envelope.event_type == ev.DEADLINE_MISSED:
             for clock in self.clocks:
                 if clock.kind == envelope.payload.get("kind") and clock.status == "PENDING":
                     clock.status = "MISSED"
 
-    def _resolve(self, kinds: Sequence[str], *, met: bool) -> None:
+    def _resolve(self, kinds: Sequence[str], *, met: bool, late: bool = False) -> None:
         for clock in self.clocks:
             if clock.kind in kinds and clock.status in ("PENDING", "MISSED"):
                 if met:
-                    clock.status = "MET" if clock.status == "PENDING" else "MET_LATE"
+                    clock.status = "MET" if clock.status == "PENDING" and not late else "MET_LATE"
                 else:
                     clock.status = "CANCELLED" if clock.status == "PENDING" else clock.status
 

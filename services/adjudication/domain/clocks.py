@@ -40,9 +40,14 @@ def decision(
     calendar: WorkingCalendar | None = None,
     starts: Sequence[Start] = (),
     meets: Sequence[str] = (),
+    meets_late: Sequence[str] = (),
     cancels: Sequence[str] = (),
 ) -> Outcome:
-    """One event, with its clocks in its payload and in the Outcome."""
+    """One event, with its clocks in its payload and in the Outcome.
+
+    ``meets_late``: clocks the event meets after their last day (the scheduler may not have
+    recorded the lapse yet); the payload lists them under ``met_late`` and the case shows them
+    MET_LATE. The scheduler's rows are closed as for ``meets``: nothing is left to lapse."""
     body = dict(payload)
     starts_out = []
     started = []
@@ -61,7 +66,9 @@ def decision(
             }
         )
         starts_out.append(DeadlineStart(start.kind, due, start.rule.count, rule_set))
-    if started or meets or cancels:
+    if started or meets or meets_late or cancels:
         body["deadlines"] = {"started": started, "met": list(meets), "cancelled": list(cancels)}
+        if meets_late:
+            body["deadlines"]["met_late"] = list(meets_late)
     event = NewEvent(event_type, body, at, rule_set=rule_set)
-    return Outcome([event], starts=starts_out, meets=list(meets), cancels=list(cancels))
+    return Outcome([event], starts=starts_out, meets=[*meets, *meets_late], cancels=list(cancels))

@@ -4,8 +4,9 @@
   a letter that sets a later date is refused, and the clock runs until the subject is
   examined or found absent.
 - After an absence, the second summons is issued no later than 7 working days after the date
-  the subject should have been examined (Ps 26(3)); issued late, it is still recorded (the
-  lapse was already recorded as a breach) and marked late.
+  the subject should have been examined (Ps 26(3)); issued late, it is still recorded, marked
+  ``late`` and meets its clock late (``met_late``: MET_LATE), whether or not the scheduler has
+  recorded the lapse yet.
 - Absent again: the PyBM decides on the evidence available (Ps 26(4)).
 """
 
@@ -81,13 +82,17 @@ def _summons(case: Case, cmd: IssueSummons, d: Deciding, n: int) -> Outcome:
         "signed_by": cmd.signed_by,
         "basis": rule.basis.record(),
     }
-    meets = case.pending(PPK_FOLLOW_UP)
+    meets, meets_late = case.pending(PPK_FOLLOW_UP), list[str]()
     if n == 2:
-        missed_on = date.fromisoformat(case.absences[-1]["missed_on"])
-        due = second_summons_limit(missed_on, rules, d.calendar)
+        # Judged against the clock the absence started (its own rule set and due date).
+        due = _second_summons_due(case, rules, d.calendar)
+        late = cmd.letter_date > due
         payload["issue_due_on"] = due.isoformat()
-        payload["late"] = cmd.letter_date > due
-        meets = case.pending(SECOND_SUMMONS)
+        payload["late"] = late
+        payload["issue_basis"] = (
+            case.absences[-1].get("basis") or rules.deadline(SECOND_SUMMONS).basis.record()
+        )
+        meets, meets_late = ([], case.pending(SECOND_SUMMONS)) if late else (case.pending(SECOND_SUMMONS), [])
     return decision(
         ev.SUMMONS_ISSUED,
         payload,
@@ -96,7 +101,16 @@ def _summons(case: Case, cmd: IssueSummons, d: Deciding, n: int) -> Outcome:
         calendar=d.calendar,
         starts=[Start(examination_clock(n), rule, cmd.letter_date)],
         meets=meets,
+        meets_late=meets_late,
     )
+
+
+def _second_summons_due(case: Case, rules: RuleSet, calendar: WorkingCalendar) -> date:
+    """The last day of the second summons: the due date the absence recorded, else counted again."""
+    recorded = case.absences[-1].get("second_summons_due_on")
+    if recorded:
+        return date.fromisoformat(recorded)
+    return second_summons_limit(date.fromisoformat(case.absences[-1]["missed_on"]), rules, calendar)
 
 
 def record_attendance(case: Case, cmd: RecordAttendance, d: Deciding) -> Outcome:

@@ -127,6 +127,7 @@ def _deadlines(conn: sa.Connection, e: Envelope) -> None:
                 },
             )
         _set_status(conn, e, clocks.get("met", []), {"PENDING": "MET", "MISSED": "MET_LATE"})
+        _set_status(conn, e, clocks.get("met_late", []), {"PENDING": "MET_LATE", "MISSED": "MET_LATE"})
         _set_status(conn, e, clocks.get("cancelled", []), {"PENDING": "CANCELLED"})
     if e.event_type == ev.DEADLINE_MISSED:
         _set_status(conn, e, [e.payload["kind"]], {"PENDING": "MISSED"})

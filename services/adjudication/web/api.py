@@ -265,8 +265,11 @@ COMMANDS = [
             b["letter_number"], b["letter_date"], b["examination_date"], b["signed_by"]
         ),
         "Issue the second summons after an absence",
-        "Due within 7 working days of the missed date (Ps 26(3)); a late one is recorded with `late: true`. "
-        "The examination date again must be within 7 working days of the letter.",
+        "Due within 7 working days of the missed date (Ps 26(3), rule PANGGILAN_KEDUA_7_HARI_KERJA, "
+        "confidence V; holidays and cuti bersama do not count). A late one is still recorded, with "
+        "`late: true`, and meets the `second_summons` deadline late: the event lists it under "
+        "`deadlines.met_late` and the case shows it MET_LATE. The examination date again must be "
+        "within 7 working days of the letter.",
     ),
     Command(
         "examiner",

@@ -111,3 +111,45 @@ def test_a_late_second_summons_is_recorded_and_marked_late() -> None:
         SUPERVISOR,
     )
     assert second.payload["late"] is True and second.payload["issue_due_on"] == "2024-11-22"
+
+
+def test_a_second_summons_after_its_seven_working_days_meets_its_clock_late() -> None:
+    """Absent on 27 Dec 2024: 1 Jan is a holiday, so the second summons is due by 8 Jan 2025;
+    a letter of 9 Jan is recorded, but as met late, citing Ps 26(3)."""
+    story = Story().opened()
+    story.do(
+        summons.issue_summons, c.IssueSummons("S-1", d("2024-12-18"), d("2024-12-27"), "Kadis"), SUPERVISOR
+    )
+    [absent] = story.do(summons.record_absence, c.RecordAbsence(d("2024-12-27")), SUPERVISOR)
+    assert absent.payload["second_summons_due_on"] == "2025-01-08"
+    [second] = story.do(
+        summons.issue_second_summons,
+        c.IssueSummons("S-2", d("2025-01-09"), d("2025-01-10"), "Kadis"),
+        SUPERVISOR,
+    )
+    clocks = second.payload["deadlines"]
+    assert clocks["met"] == [] and clocks["met_late"] == ["second_summons"]
+    assert second.payload["late"] is True and second.payload["issue_due_on"] == "2025-01-08"
+    assert second.payload["issue_basis"] == {
+        "rule": "PANGGILAN_KEDUA_7_HARI_KERJA",
+        "article": "PP 94/2021 Ps 26(3)",
+        "confidence": "V",
+    }
+    statuses = {cl.kind: cl.status for cl in story.case.clocks}
+    assert statuses == {"examination_1": "MET", "second_summons": "MET_LATE", "examination_2": "PENDING"}
+
+
+def test_a_second_summons_on_its_last_day_meets_its_clock_on_time() -> None:
+    story = Story().opened()
+    story.do(
+        summons.issue_summons, c.IssueSummons("S-1", d("2024-12-18"), d("2024-12-27"), "Kadis"), SUPERVISOR
+    )
+    story.do(summons.record_absence, c.RecordAbsence(d("2024-12-27")), SUPERVISOR)
+    [second] = story.do(
+        summons.issue_second_summons,
+        c.IssueSummons("S-2", d("2025-01-08"), d("2025-01-10"), "Kadis"),
+        SUPERVISOR,
+    )
+    assert second.payload["deadlines"]["met"] == ["second_summons"] and second.payload["late"] is False
+    assert "met_late" not in second.payload["deadlines"]
+    assert {cl.kind: cl.status for cl in story.case.clocks}["second_summons"] == "MET"
