@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from services.intake.domain.admissibility import Assessment, assess
+from services.intake.domain.admissibility import Assessment, assess, reporting_deadline
 from services.intake.domain.commands import SubmitReport, SupplementReport
 from services.intake.domain.disclosure import CASE_WORKERS, Reader, disclose, erasure
 from services.intake.domain.events import CASE_STAGE_CHANGED, REPORT_RECEIVED, REPORT_SUPPLEMENTED
@@ -176,6 +176,8 @@ def _response(
         "status": receipt.status.value,
         "received_at": received_at.isoformat(),
         "late": assessment.late,
+        # Stored with the rest, so a retry is answered the deadline first given.
+        "reporting_deadline": reporting_deadline(assessment.to_record()["window"]),
         "links": {"self": f"/v1/reports/{report_id}", "case": f"/v1/cases/{receipt.case_id}"},
     }
     if receipt.status is ReportStatus.INCOMPLETE:
@@ -246,6 +248,8 @@ def supplement_report(
             context=Context(Actor(cmd.partner, "partner"), correlation_id=str(cmd.report_id)),
         )
         project_all(conn, READ_MODEL, appended)
+        # As first assessed, like ``late``: the window of the report's opening event.
+        deadline = records.recorded_deadline(conn, case_id, str(cmd.report_id))
         uow.commit()
     answer: dict[str, Any] = {
         "report_id": str(cmd.report_id),
@@ -254,6 +258,7 @@ def supplement_report(
         "status": status.value,
         "received_at": row.received_at.isoformat(),
         "late": row.late,
+        "reporting_deadline": deadline,
         "links": {"self": f"/v1/reports/{cmd.report_id}", "case": f"/v1/cases/{case_id}"},
     }
     if status is ReportStatus.INCOMPLETE:

@@ -105,6 +105,49 @@ def test_the_same_key_and_body_answer_the_original_response_again(
     assert again.json == first.json
 
 
+PEMILU_DEADLINE = {
+    "due_on": "2024-02-21",
+    "days": 7,
+    "count": "WORKING",
+    "rule": "PEMILU_LAPORAN_7_HARI_KERJA",
+    "article": "UU 7/2017 Ps 454(6)",
+}
+
+
+def pemilu_body() -> dict[str, Any]:
+    body = copy.deepcopy(BODY)
+    body["election"] = {"type": "PILPRES", "year": 2024}
+    body["incident"]["date"] = body["known_at"] = "2024-02-07"
+    body["reported_at"] = "2024-02-09T10:00:00+07:00"
+    return body
+
+
+def test_the_answer_and_the_report_name_its_reporting_deadline(
+    intake: Flask, partner: dict[str, str]
+) -> None:
+    # 7 working days from 7 Feb 2024: the 8th (Isra Mi'raj), 9th (cuti bersama), 10th
+    # (Imlek) and 14th (election day) do not count.
+    client = intake.test_client()
+    first = post(client, partner, pemilu_body())
+    assert first.status_code == 201, first.json
+    assert body_of(first)["reporting_deadline"] == PEMILU_DEADLINE
+    again = post(client, partner, pemilu_body())
+    assert (again.status_code, again.data) == (200, first.data)
+    shown = body_of(client.get(f"/v1/reports/{body_of(first)['report_id']}", headers=partner))
+    assert shown["reporting_deadline"] == PEMILU_DEADLINE
+
+
+def test_no_reporting_deadline_is_given_where_no_window_applies(
+    intake: Flask, token_for: Callable[..., dict[str, str]]
+) -> None:
+    bkn = token_for(agency="BKN Kantor Regional X", channel="BKN")
+    client = intake.test_client()
+    created = body_of(post(client, bkn, BODY))
+    assert created["reporting_deadline"] is None
+    shown = body_of(client.get(f"/v1/reports/{created['report_id']}", headers=bkn))
+    assert shown["reporting_deadline"] is None
+
+
 def test_the_same_key_with_another_body_is_a_conflict(intake: Flask, partner: dict[str, str]) -> None:
     client = intake.test_client()
     post(client, partner, BODY)
@@ -338,6 +381,8 @@ def test_an_incomplete_report_is_completed_by_a_supplement_and_registered(
         "REGISTERED",
         created["case_number"],
     )
+    assert body_of(completed)["reporting_deadline"] == created["reporting_deadline"]
+    assert created["reporting_deadline"]["due_on"] == "2024-10-15"
     kinds = [e["event_type"] for e in events_of(intake, created["case_id"])]
     assert kinds == [
         "intake.report_received",

@@ -159,6 +159,25 @@ class Assessment:
         }
 
 
+def reporting_deadline(window: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """What the partner is told of the reporting window, from a recorded assessment's
+    ``window`` (``Assessment.to_record()["window"]``): the last day still in time, how it
+    was counted and the rule and article behind it; None when no window applies.
+
+    Made from the record, not the ``Assessment``, so that the answer to ``POST /v1/reports``
+    and the report's ``GET`` (read from the recorded event) cannot say different things.
+    """
+    if not window:
+        return None
+    return {
+        "due_on": window["deadline"],
+        "days": window["days"],
+        "count": window["count"],
+        "rule": window["rule"],
+        "article": window["article"],
+    }
+
+
 def assess(report: Report, rules: RuleSet, calendar: WorkingCalendar) -> Assessment:
     """Decide admissibility of ``report`` under ``rules``; pure, deterministic, never raises
     for a report the API layer accepted.

@@ -14,6 +14,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from services.intake.domain.admissibility import reporting_deadline
+from services.intake.domain.events import (
+    CASE_FORWARDED_OUT_OF_SCOPE,
+    CASE_REGISTERED,
+    REPORT_LINKED,
+    REPORT_MARKED_INCOMPLETE,
+)
 from services.intake.domain.linking import (
     ExistingCase,
     LinkFacts,
@@ -23,6 +30,7 @@ from services.intake.domain.linking import (
     SourceRef,
 )
 from services.intake.domain.stages import RECEIVED
+from shared.envelope import Envelope
 
 
 def next_case_number(engine: sa.Engine, year: int) -> int:
@@ -177,10 +185,35 @@ def report_view(conn: sa.Connection, report_id: uuid.UUID, partner: str) -> dict
         "case_number": row.case_number,
         "stage": row.stage,
         "late": row.late,
+        "reporting_deadline": recorded_deadline(conn, row.case_id, str(row.report_id)),
         "received_at": row.received_at,
         "history": [{"stage": RECEIVED, "at": row.received_at}]
         + [{"stage": h.stage, "at": h.at} for h in history],
     }
+
+
+# The events that record a report's assessment; the first of them is what ``late`` says.
+_ASSESSED = (REPORT_LINKED, CASE_REGISTERED, REPORT_MARKED_INCOMPLETE, CASE_FORWARDED_OUT_OF_SCOPE)
+
+
+def recorded_deadline(conn: sa.Connection, case_id: Any, report_id: str) -> dict[str, Any] | None:
+    """The reporting deadline of ``report_id`` as its first assessment recorded it, or None.
+
+    The read model keeps only ``late``; the window is in the recorded event's assessment
+    (a supplement's reassessment never changes ``late``, so it does not change this either).
+    """
+    rows = conn.execute(
+        sa.text(
+            "SELECT envelope FROM events WHERE stream_id = :c AND event_type IN :types "
+            "ORDER BY stream_version"
+        ).bindparams(sa.bindparam("types", expanding=True)),
+        {"c": str(case_id), "types": list(_ASSESSED)},
+    ).scalars()
+    for envelope in rows:
+        payload = Envelope.from_bytes(envelope.encode()).payload
+        if payload.get("report_id") == report_id and "assessment" in payload:
+            return reporting_deadline(payload["assessment"].get("window"))
+    return None
 
 
 def _existing(row: Any) -> ExistingCase:

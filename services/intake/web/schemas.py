@@ -358,6 +358,36 @@ class LinksSchema(ma.Schema):
     case = fields.String(metadata={"example": f"/v1/cases/{_CASE_ID_EXAMPLE}"})
 
 
+class ReportingDeadlineSchema(ma.Schema):
+    """The reporting window a report was judged against (``late`` is its verdict)."""
+
+    due_on = fields.String(
+        metadata={"format": "date", "example": "2024-10-15", "description": "The last day still in time."}
+    )
+    days = fields.Integer(metadata={"example": 7})
+    count = fields.String(validate=validate.OneOf(("CALENDAR", "WORKING")), metadata={"example": "CALENDAR"})
+    rule = fields.String(metadata={"example": "PILKADA_LAPORAN_7_HARI"})
+    article = fields.String(metadata={"example": "UU 1/2015 as amended by UU 8/2015 Ps 134(4)"})
+
+
+def _deadline_field() -> fields.Nested:
+    return fields.Nested(
+        ReportingDeadlineSchema,
+        allow_none=True,
+        metadata={
+            "description": "The reporting window from known_at; null when none applies "
+            "(every channel but BAWASLU).",
+            "example": {
+                "due_on": "2024-10-15",
+                "days": 7,
+                "count": "CALENDAR",
+                "rule": "PILKADA_LAPORAN_7_HARI",
+                "article": "UU 1/2015 as amended by UU 8/2015 Ps 134(4)",
+            },
+        },
+    )
+
+
 class ReportCreatedSchema(ma.Schema):
     """The ``201`` (or idempotent ``200``) answer to ``POST /v1/reports``.
 
@@ -379,6 +409,7 @@ class ReportCreatedSchema(ma.Schema):
     late = fields.Boolean(
         metadata={"example": False, "description": "reported_at fell after the legal window."}
     )
+    reporting_deadline = _deadline_field()
     links = fields.Nested(LinksSchema)
     missing = fields.List(
         fields.String(),
@@ -420,6 +451,7 @@ class ReportStatusSchema(ma.Schema):
     case_id = fields.String(metadata={"format": "uuid", "example": _CASE_ID_EXAMPLE})
     case_number = fields.String(metadata={"example": "NTR-2024-000123"})
     stage = fields.String(validate=validate.OneOf(PUBLIC_STAGES), metadata={"example": "UNDER_EXAMINATION"})
+    reporting_deadline = _deadline_field()
     history = fields.List(
         fields.Nested(StageChangeSchema),
         metadata={
