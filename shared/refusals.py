@@ -17,9 +17,13 @@ class Refused(Exception):
 class IllegalTransition(Refused):
     """The action is not allowed in the case's current state."""
 
-    def __init__(self, action: str, state: str, allowed: Sequence[str], reason: str = "") -> None:
+    def __init__(
+        self, action: str, state: str, allowed: Sequence[str], reason: str = "", rule: str = ""
+    ) -> None:
         self.action, self.state, self.allowed = action, state, tuple(allowed)
-        self.reason = reason
+        # The legal rule behind the refusal, with its article, when it is the law's and not
+        # only the case's order of steps.
+        self.reason, self.rule = reason, rule
         detail = f": {reason}" if reason else ""
         super().__init__(f"{action} is not allowed while the case is {state}{detail}")
 

@@ -43,6 +43,8 @@ def illegal_transition(error: IllegalTransition) -> Any:
         "state": error.state,
         "allowed_actions": list(error.allowed),
     }
+    if error.rule:
+        body["rules"] = [{"field": "action", "rule": error.rule, "message": error.reason}]
     return body, 409
 
 

@@ -70,6 +70,10 @@ def test_sample_case_c_from_referral_to_closure(
     sanctions_clock.set(at("2024-12-12"))
     done = step(client, official, case_id, "delivery", {"received_on": "2024-12-12"})
     assert done["allowed_actions"] == ["objection"]
+    # A banding against B2 is refused naming the route the law gives it, with the article.
+    banding = command(client, official, case_id, "appeal", {"filed_on": "2024-12-13"}, done["version"])
+    assert banding.status_code == 409
+    assert js(banding)["rules"][0]["rule"].startswith("APPEAL_ROUTE_KEBERATAN (PP 79/2021 Ps 3-9")
     body = case(client, official, case_id)
     assert (body["in_force_on"], body["appeal_limit"]) == ("2024-12-27", "2025-01-06")
     kinds = {d["kind"]: (d["due_on"], d["status"]) for d in body["deadlines"]}

@@ -89,13 +89,33 @@ _KINDS = {
 }
 
 
+# What a refusal of the other kind of appeal says each route allows (its article: rule data).
+_ALLOWED = {
+    "KEBERATAN": "a keberatan to the official who decided",
+    "BANDING": "a banding to BPASN",
+    "NONE": "no administrative appeal",
+}
+
+
+def _route_refusal(book: RuleBook, case: Case, route: str) -> tuple[str, str]:
+    """Why the other kind of appeal is refused, and the rule: what the penalty allows."""
+    basis = book.named(case.rule_set).appeal_routes.get(route) if case.rule_set else None
+    cited = f" ({basis.cite()})" if basis else ""
+    return (
+        f"this penalty is contested by {_ALLOWED.get(route, route)}, the only appeal the law gives it",
+        f"APPEAL_ROUTE_{route}{cited}",
+    )
+
+
 def file(
     kind: str, case: Case, book: RuleBook, calendar: WorkingCalendar, filed_on: date, today: date
 ) -> Outcome:
     """A keberatan (``KEBERATAN``) or banding (``BANDING``) filed by the employee on ``filed_on``."""
     spec = _KINDS[kind]
     route = case.penalty["appeal_route"] if case.penalty else "NONE"
-    case.require(spec.action, f"this penalty is contested by {route}" if route != kind else "")
+    if route != kind:
+        case.require(spec.action, *_route_refusal(book, case, route))
+    case.require(spec.action)
     assert case.received_on is not None and case.appeal_limit is not None and case.rule_set is not None
     require_dated("filed_on", filed_on, not_before=case.received_on, today=today)
     limit = case.appeal_limit

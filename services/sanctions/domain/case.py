@@ -168,11 +168,12 @@ class Case:
             actions.append(Action.COMPLETION)
         return actions
 
-    def require(self, action: Action, reason: str = "") -> None:
-        """Refuse ``action`` with 409 (state and allowed actions) unless the case allows it."""
+    def require(self, action: Action, reason: str = "", rule: str = "") -> None:
+        """Refuse ``action`` with 409 (state and allowed actions, and ``rule`` with its article
+        when the law is why) unless the case allows it."""
         allowed = self.allowed()
         if action not in allowed:
-            raise IllegalTransition(action.value, self.state.value, [a.value for a in allowed], reason)
+            raise IllegalTransition(action.value, self.state.value, [a.value for a in allowed], reason, rule)
 
     @property
     def closable(self) -> bool:

@@ -21,7 +21,7 @@ from typing import Any
 
 from services.sanctions.domain import events as ev
 from services.sanctions.domain.case import Action, Case
-from services.sanctions.domain.catalogue import fits_finding, penalties_for, penalty_record
+from services.sanctions.domain.catalogue import fits_finding, fitting, penalty_record
 from services.sanctions.domain.referral import Authority, Referral
 from services.sanctions.domain.rules import Category, Penalty, RuleBook, RuleSet
 from shared import legaltime
@@ -189,24 +189,31 @@ def _date_problems(referral: Referral, request: DecisionRequest) -> list[RuleVio
 
 
 def _penalty(rule_set: RuleSet, referral: Referral, code: str) -> tuple[Penalty | None, list[RuleViolation]]:
-    """The catalogue entry for ``code``, checked against the employee and the finding."""
+    """The catalogue entry for ``code``, checked against the employee and the finding. Every
+    problem is named (too light for the finding, Ps 24, as well as a switch that hides the
+    penalty), and the last says what would be allowed: the penalties that fit the finding."""
     penalty = rule_set.penalty(code, referral.agency)
-    known = ", ".join(p.code for p in penalties_for(rule_set, referral)) or "none"
+    allowed = ", ".join(p.code for p in fitting(rule_set, referral)) or "none"
     if penalty is None or referral.employee_type not in penalty.employee_types:
-        return None, [_no_such_penalty(rule_set, referral, code, known)]
-    if not rule_set.available(penalty):
+        return None, [_no_such_penalty(rule_set, referral, code, allowed)]
+    problems = (
+        [] if fits_finding(rule_set, referral, penalty) else [_level_problem(rule_set, referral, penalty)]
+    )
+    available = rule_set.available(penalty)
+    if not available:
         switches = "; ".join(f"{name}={rule_set.switches[name][0]}" for name in penalty.requires)
         article = rule_set.switches[next(iter(penalty.requires))][1]
-        return None, [
+        problems.append(
             RuleViolation(
                 "penalty",
-                f"{code} is not available while {switches} (rule set {rule_set.name}); available: {known}",
+                f"{code} is not available while {switches} (rule set {rule_set.name})",
                 f"PS42_SEDANG_TYPES ({article.cite()})",
             )
-        ]
-    if not fits_finding(rule_set, referral, penalty):
-        return penalty, [_level_problem(rule_set, referral, penalty)]
-    return penalty, []
+        )
+    if problems:
+        last = problems[-1]
+        problems[-1] = RuleViolation(last.field, f"{last.message}; allowed: {allowed}", last.rule)
+    return (penalty if available else None), problems
 
 
 def _no_such_penalty(rule_set: RuleSet, referral: Referral, code: str, known: str) -> RuleViolation:

@@ -63,7 +63,9 @@ CALENDAR = WorkingCalendar()
 def illegal_transition_with_paths(error: IllegalTransition) -> Any:
     """409 as every service answers it, with the allowed actions named by their paths."""
     return illegal_transition(
-        IllegalTransition(PATHS[Action(error.action)], error.state, paths_of(error.allowed), error.reason)
+        IllegalTransition(
+            PATHS[Action(error.action)], error.state, paths_of(error.allowed), error.reason, error.rule
+        )
     )
 
 

@@ -154,7 +154,9 @@ def test_banding_is_only_against_a_dismissal() -> None:
     with pytest.raises(IllegalTransition) as refused:
         appeals.file(appeals.BANDING, story.case, BOOK, CALENDAR, date(2024, 12, 13), TODAY)
     assert refused.value.allowed == ("objection",)
-    assert "KEBERATAN" in str(refused.value)
+    assert "contested by a keberatan" in str(refused.value)
+    # The refusal names the rule and its article, from the rule data.
+    assert refused.value.rule == "APPEAL_ROUTE_KEBERATAN (PP 79/2021 Ps 3-9 [V])"
 
 
 def test_a_banding_against_a_dismissal_runs_its_two_clocks_and_bpasn_decides() -> None:

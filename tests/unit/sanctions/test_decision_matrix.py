@@ -375,3 +375,12 @@ def test_a_decision_dated_in_the_future_or_before_the_referral_is_refused() -> N
         with pytest.raises(RuleViolations) as refused:
             decide(story.case, BOOK, CALENDAR, request)
         assert refused.value.violations[0].field == field
+
+
+def test_a_penalty_too_light_for_the_finding_says_so_before_a_switch_and_lists_only_what_fits() -> None:
+    with pytest.raises(RuleViolations) as refused:
+        _decide("BERAT", "DISIPLIN", "S2", PPK_KAB, None, "PNS", "2024-10-12", False)
+    rules = [v.rule.split(" ")[0] for v in refused.value.violations]
+    assert rules == ["PENALTY_NOT_LIGHTER_THAN_FINDING", "PS42_SEDANG_TYPES"]
+    # What would be allowed: the berat penalties only, not the ringan or moral ones.
+    assert refused.value.violations[-1].message.endswith("allowed: B1, B2, B3")

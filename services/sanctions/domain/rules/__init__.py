@@ -93,6 +93,10 @@ def parse_rule_set(data: Any, origin: str = "<rules>") -> RuleSet:
         repeat_allows_heavier=r.switch(top, "repeat_allows_heavier_level"),
         moral_officials=r.officials(top, "moral_sanction_officials"),
         ppk_officials=r.officials(top, "ppk_officials"),
+        appeal_routes={
+            name: r.basis(m, f"appeal_routes.{name}")
+            for name, m in r.mapping(top.get("appeal_routes"), "appeal_routes").items()
+        },
         deadlines=r.deadlines(r.mapping(top.get("deadlines"), "deadlines")),
         escalation=tuple(r.escalation(m, where) for m, where in r.items(top, "escalation")),
     )
@@ -102,9 +106,12 @@ def parse_rule_set(data: Any, origin: str = "<rules>") -> RuleSet:
 
 
 def _check_whole(r: Reader, rule_set: RuleSet) -> None:
-    """Codes unique per agency; every switch a penalty requires exists."""
+    """Codes unique per agency; every switch a penalty requires exists; every appeal route a
+    penalty names is described."""
     seen: set[tuple[str, str | None]] = set()
     for p in rule_set.penalties:
+        if p.appeal_route not in rule_set.appeal_routes:
+            r.problem(f"penalty {p.code}", f"appeal_route {p.appeal_route} is not under appeal_routes")
         if (p.code, p.agency) in seen:
             r.problem(f"penalty {p.code}", "appears twice")
         seen.add((p.code, p.agency))

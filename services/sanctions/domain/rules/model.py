@@ -121,6 +121,8 @@ class RuleSet:
     repeat_allows_heavier: tuple[bool, Basis]
     moral_officials: tuple[frozenset[str], Basis]
     ppk_officials: tuple[frozenset[str], Basis]
+    # How each appeal route is contested (KEBERATAN, BANDING, NONE), with its article.
+    appeal_routes: Mapping[str, Basis]
     deadlines: Mapping[str, DeadlineRule]
     escalation: tuple[Escalation, ...]
 
