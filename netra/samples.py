@@ -327,8 +327,8 @@ def summons(letter_date: str, exam: str, number: str = "800/1", signed_by: str =
 
 
 def examiner(mode: str, members: tuple[Mapping[str, str], ...], on: str) -> Step:
-    """The direct superior alone, or a tim pemeriksa."""
-    return adj("examiner", {"mode": mode, "members": list(members)}, on)
+    """The direct superior alone, or a tim pemeriksa, appointed on ``on``."""
+    return adj("examiner", {"mode": mode, "members": list(members), "appointed_on": on}, on)
 
 
 def attended(on: str) -> Step:

@@ -151,7 +151,14 @@ def test_a_case_is_worked_from_opening_to_referral_over_http(
         ),
         ("ppk-acknowledgement", {"received_on": "2024-03-05", "ppk": "Pj Gubernur Bali"}),
         ("summons", SUMMONS),
-        ("examiner", {"mode": "ATASAN_LANGSUNG", "members": [{"name": "Kadis", "role": "ATASAN_LANGSUNG"}]}),
+        (
+            "examiner",
+            {
+                "mode": "ATASAN_LANGSUNG",
+                "members": [{"name": "Kadis", "role": "ATASAN_LANGSUNG"}],
+                "appointed_on": "2024-03-06",
+            },
+        ),
         ("evidence", {"kind": "PHOTO", "uri": "https://dms.example/1.jpg", "sha256": "cd" * 32}),
         ("attendance", {"examined_on": "2024-03-15", "mode": "TATAP_MUKA"}),
         (
@@ -392,3 +399,27 @@ def test_a_late_second_summons_shows_its_clock_met_late_before_the_scheduler_ran
     ]
     assert issued["payload"]["deadlines"]["met_late"] == ["second_summons"]
     assert issued["payload"]["issue_basis"]["article"] == "PP 94/2021 Ps 26(3)"
+
+
+def test_a_berat_examination_with_no_team_appointed_by_then_is_422_naming_the_rule(
+    adjudication: Flask, client: FlaskClient, supervisor: Headers
+) -> None:
+    case_id = register_case(adjudication, alleged=("N4", "N6"), agency_level="REGENCY_CITY")
+    ok(command(client, supervisor, case_id, "summons", SUMMONS))
+    attended = {"examined_on": "2024-03-15", "mode": "TATAP_MUKA"}
+    refused = command(client, supervisor, case_id, "attendance", attended)
+    assert refused.status_code == 422, refused.get_json()
+    body = refused.get_json()
+    assert "TIM_PEMERIKSA" in body["errors"]["examiner"][0]
+    assert body["rules"][0]["rule"] == "TIM_PEMERIKSA_PS_29: PP 94/2021 Ps 29(1)–(3)"
+    team = {
+        "mode": "TIM_PEMERIKSA",
+        "members": [
+            {"name": "Kadis PMD", "role": "ATASAN_LANGSUNG"},
+            {"name": "Inspektorat", "role": "PENGAWASAN"},
+            {"name": "BKPSDM", "role": "KEPEGAWAIAN"},
+        ],
+    }
+    assert "appointed_on" in command(client, supervisor, case_id, "examiner", team).get_json()["errors"]
+    ok(command(client, supervisor, case_id, "examiner", {**team, "appointed_on": "2024-03-06"}))
+    assert ok(command(client, supervisor, case_id, "attendance", attended))["state"] == "EXAMINATION"

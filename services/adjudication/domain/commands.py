@@ -122,6 +122,8 @@ class TeamMember:
 class AppointExaminer:
     mode: ExaminerMode
     members: tuple[TeamMember, ...]
+    # The date of the appointment (the decree's): the examiner exists from it (Ps 27, 29).
+    appointed_on: date
     decree_number: str | None = None
 
 

@@ -7,6 +7,7 @@ the direct superior, supervision and HR (Ps 29(3)); which levels need it is rule
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from services.adjudication.domain import events as ev
 from services.adjudication.domain.case import Case
@@ -39,7 +40,19 @@ def catalogue_levels(rules: RuleSet) -> dict[str, str | None]:
 def appoint_examiner(case: Case, cmd: AppointExaminer, d: Deciding) -> Outcome:
     """The direct superior examines alone, or the PPK forms a tim pemeriksa."""
     guard("examiner", case)
-    rules = d.rules_on(legal_date(d.at), "mode")
+    if cmd.appointed_on > legal_date(d.at):
+        raise RuleViolation(
+            "appointed_on", f"{cmd.appointed_on.isoformat()} is in the future", "PP 94/2021 Ps 27(1), 29"
+        )
+    examined_on = (case.attendance or {}).get("examined_on")
+    if examined_on and cmd.appointed_on.isoformat() > examined_on:
+        raise RuleViolation(
+            "appointed_on",
+            f"the examination was held on {examined_on}: an examiner appointed after it did not examine; "
+            f"record the appointment of who examined, dated on or before {examined_on}",
+            "PP 94/2021 Ps 27(1), 29",
+        )
+    rules = d.rules_on(cmd.appointed_on, "appointed_on")
     team = rules.team
     if cmd.mode is ExaminerMode.TIM_PEMERIKSA:
         missing = sorted(r.value for r in team.members - {m.role for m in cmd.members})
@@ -58,6 +71,7 @@ def appoint_examiner(case: Case, cmd: AppointExaminer, d: Deciding) -> Outcome:
     payload = {
         "mode": cmd.mode.value,
         "members": [{"name": m.name, "role": m.role.value} for m in cmd.members],
+        "appointed_on": cmd.appointed_on.isoformat(),
         "decree_number": cmd.decree_number,
         "basis": team.basis.record(),
     }
@@ -68,8 +82,7 @@ def _require_team_unless(
     case: Case, rules: RuleSet, mode: ExaminerMode, field: str, levels: Iterable[str] = ()
 ) -> None:
     """Refuse a lone superior when a level that needs a team is in question."""
-    in_question = set(levels) | case.levels_in_question(catalogue_levels(rules))
-    needing = sorted(lv for lv in in_question if lv in {level.value for level in rules.team.required_for})
+    needing = levels_needing_team(case, rules, levels)
     if needing and mode is not ExaminerMode.TIM_PEMERIKSA:
         raise RuleViolation(
             field,
@@ -77,6 +90,42 @@ def _require_team_unless(
             "(the examiner action with mode TIM_PEMERIKSA)",
             f"{rules.team.basis.id}: {rules.team.basis.article}",
         )
+
+
+def levels_needing_team(case: Case, rules: RuleSet, levels: Iterable[str] = ()) -> list[str]:
+    """The levels in question (alleged, recommended, or ``levels``) that need a tim pemeriksa."""
+    in_question = set(levels) | case.levels_in_question(catalogue_levels(rules))
+    return sorted(lv for lv in in_question if lv in {level.value for level in rules.team.required_for})
+
+
+def require_examiner_before(case: Case, rules: RuleSet, examined_on: date, field: str) -> None:
+    """The examination rule at the attendance: whoever examines exists by then (Ps 27, 29).
+
+    Where berat is in question the tim pemeriksa examines, so it must have been appointed on or
+    before the examination. Otherwise the direct superior examines by law (Ps 27(1)) and need
+    not be named yet (the BAP needs it); a named examiner must predate the examination."""
+    team = rules.team
+    needing = levels_needing_team(case, rules)
+    if case.examiner is None:
+        if needing:
+            raise RuleViolation(
+                field,
+                f"a {'/'.join(needing).lower()} violation is in question and no tim pemeriksa was appointed: "
+                "appoint it first (the examiner action with mode TIM_PEMERIKSA and appointed_on on or "
+                f"before {examined_on.isoformat()})",
+                f"{team.basis.id}: {team.basis.article}",
+            )
+        return
+    appointed_on = case.examiner.get("appointed_on")  # absent from appointments recorded before it was asked
+    if appointed_on and appointed_on > examined_on.isoformat():
+        raise RuleViolation(
+            field,
+            f"the examiner was appointed on {appointed_on}, after an examination on {examined_on.isoformat()}: "
+            f"an examination on or after {appointed_on} may be recorded, or an appointment dated on or before "
+            "the examination (the examiner action)",
+            f"{team.basis.id}: {team.basis.article}" if needing else "PP 94/2021 Ps 27(1), 29",
+        )
+    require_team(case, rules, field)
 
 
 def require_team(case: Case, rules: RuleSet, field: str, levels: Iterable[str] = ()) -> None:

@@ -23,6 +23,7 @@ from services.adjudication.domain.commands import (
     RecordAbsence,
     RecordAttendance,
 )
+from services.adjudication.domain.examination import require_examiner_before
 from services.adjudication.domain.lifecycle import guard
 from services.adjudication.domain.recommendation import PPK_FOLLOW_UP
 from services.adjudication.domain.rules import RuleSet
@@ -120,6 +121,7 @@ def record_attendance(case: Case, cmd: RecordAttendance, d: Deciding) -> Outcome
     letter = case.summonses[-1]
     if cmd.examined_on.isoformat() < letter["letter_date"]:
         raise RuleViolation("examined_on", "cannot be before the summons letter", "PP 94/2021 Ps 26")
+    require_examiner_before(case, d.rules_on(cmd.examined_on, "examined_on"), cmd.examined_on, "examiner")
     payload = {
         "summons": n,
         "examined_on": cmd.examined_on.isoformat(),

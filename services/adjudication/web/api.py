@@ -245,7 +245,12 @@ COMMANDS = [
         summons.record_attendance,
         lambda b, _: c.RecordAttendance(b["examined_on"], b["mode"]),
         "Record that the subject attended and was examined",
-        "Closed examination, in person (`TATAP_MUKA`) or `VIRTUAL` (Ps 27(2)). Meets the examination deadline.",
+        "Closed examination, in person (`TATAP_MUKA`) or `VIRTUAL` (Ps 27(2)). Meets the examination deadline. "
+        "Where a berat violation is in question (alleged or recommended), the tim pemeriksa examines: "
+        "refused (422 on `examiner`, rule TIM_PEMERIKSA_PS_29) unless one was appointed on or before "
+        "`examined_on` (the examiner action). Otherwise the direct superior examines (Ps 27(1)) and may "
+        "be named later, before the BAP; an examiner already named must have been appointed on or "
+        "before `examined_on`.",
     ),
     Command(
         "absence",
@@ -276,12 +281,17 @@ COMMANDS = [
         s.ExaminerSchema,
         examination.appoint_examiner,
         lambda b, _: c.AppointExaminer(
-            b["mode"], tuple(c.TeamMember(m["name"], m["role"]) for m in b["members"]), b.get("decree_number")
+            b["mode"],
+            tuple(c.TeamMember(m["name"], m["role"]) for m in b["members"]),
+            b["appointed_on"],
+            b.get("decree_number"),
         ),
         "Name who examines: the direct superior or a tim pemeriksa",
         "`ATASAN_LANGSUNG` with the one superior, or `TIM_PEMERIKSA` with members of the roles "
         "ATASAN_LANGSUNG, PENGAWASAN and KEPEGAWAIAN (Ps 29(3)). A team is mandatory when a berat "
-        "violation is in question (Ps 29(2)).",
+        "violation is in question (Ps 29(2)). `appointed_on` (required) is the date of the "
+        "appointment: not in the future and, once the examination is recorded, on or before its date "
+        "(the examiner exists before it examines, Ps 27, 29); the rule set in force on it applies.",
     ),
     Command(
         "temporary-release",

@@ -139,6 +139,11 @@ class ExaminerSchema(Strict):
             ]
         },
     )
+    appointed_on = day(
+        "2024-11-15",
+        "the date of the appointment (the decree's); on or before the examination it covers: a tim "
+        "pemeriksa must exist before it examines (PP 94/2021 Ps 27, 29)",
+    )
     decree_number = text("800/12/BKPSDM/2024", required=False)
 
 

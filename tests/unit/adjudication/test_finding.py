@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -23,7 +24,9 @@ from shared.legaltime import LEGAL_ZONE
 from shared.refusals import RuleViolation, RuleViolations
 from tests.unit.adjudication.builders import INVESTIGATOR, SUPERVISOR, Story, d
 
-SUPERIOR = c.AppointExaminer(ExaminerMode.ATASAN_LANGSUNG, (c.TeamMember("Kadis", TeamRole.ATASAN_LANGSUNG),))
+SUPERIOR = c.AppointExaminer(
+    ExaminerMode.ATASAN_LANGSUNG, (c.TeamMember("Kadis", TeamRole.ATASAN_LANGSUNG),), d("2024-02-06")
+)
 TEAM = c.AppointExaminer(
     ExaminerMode.TIM_PEMERIKSA,
     (
@@ -31,6 +34,7 @@ TEAM = c.AppointExaminer(
         c.TeamMember("Inspektorat", TeamRole.PENGAWASAN),
         c.TeamMember("BKPSDM", TeamRole.KEPEGAWAIAN),
     ),
+    d("2024-02-06"),
 )
 BAP = c.RecordBap("https://dms/bap.pdf", "AB" * 32, d("2024-03-15"), signed_by_subject=False)
 
@@ -265,3 +269,77 @@ def test_a_finding_dated_before_its_bap_or_after_today_is_refused() -> None:
                 SUPERVISOR,
             )
         assert [v.field for v in refused.value.violations] == ["found_on"]
+
+
+def berat_summoned() -> Story:
+    """Case C's codes (N4 + N6, berat), summoned for 22 Nov 2024."""
+    story = Story().opened(("N4", "N6"), agency_level="REGENCY_CITY")
+    story.do(
+        summons.issue_summons,
+        c.IssueSummons("S-1", d("2024-11-15"), d("2024-11-22"), "Kadis PMD"),
+        SUPERVISOR,
+    )
+    return story
+
+
+def test_a_berat_examination_with_no_tim_pemeriksa_appointed_is_refused_naming_the_rule() -> None:
+    story = berat_summoned()
+    with pytest.raises(RuleViolation) as refused:
+        story.do(
+            summons.record_attendance,
+            c.RecordAttendance(d("2024-11-22"), AttendanceMode.TATAP_MUKA),
+            SUPERVISOR,
+        )
+    assert refused.value.field == "examiner"
+    assert "TIM_PEMERIKSA" in refused.value.message and "on or before 2024-11-22" in refused.value.message
+    assert refused.value.rule == "TIM_PEMERIKSA_PS_29: PP 94/2021 Ps 29(1)–(3)"
+
+
+def test_a_berat_examination_before_the_team_was_appointed_is_refused_and_on_the_day_accepted() -> None:
+    story = berat_summoned()
+    [appointed] = story.do(
+        examination.appoint_examiner, replace(TEAM, appointed_on=d("2024-11-25")), SUPERVISOR
+    )
+    assert appointed.payload["appointed_on"] == "2024-11-25"
+    with pytest.raises(RuleViolation) as refused:
+        story.do(
+            summons.record_attendance,
+            c.RecordAttendance(d("2024-11-22"), AttendanceMode.TATAP_MUKA),
+            SUPERVISOR,
+        )
+    assert refused.value.field == "examiner" and "appointed on 2024-11-25" in refused.value.message
+    assert "Ps 29" in refused.value.rule
+    story.do(examination.appoint_examiner, replace(TEAM, appointed_on=d("2024-11-22")), SUPERVISOR)
+    story.do(
+        summons.record_attendance, c.RecordAttendance(d("2024-11-22"), AttendanceMode.TATAP_MUKA), SUPERVISOR
+    )
+    assert story.case.state is State.EXAMINATION
+
+
+def test_the_team_cannot_be_named_after_the_examination_it_held() -> None:
+    story = berat_summoned()
+    story.do(examination.appoint_examiner, replace(TEAM, appointed_on=d("2024-11-20")), SUPERVISOR)
+    story.do(
+        summons.record_attendance, c.RecordAttendance(d("2024-11-22"), AttendanceMode.TATAP_MUKA), SUPERVISOR
+    )
+    with pytest.raises(RuleViolation) as refused:
+        story.do(examination.appoint_examiner, replace(TEAM, appointed_on=d("2024-11-23")), SUPERVISOR)
+    assert refused.value.field == "appointed_on" and "on or before 2024-11-22" in refused.value.message
+    assert "Ps 27(1), 29" in refused.value.rule
+    with pytest.raises(RuleViolation, match="future"):
+        story.do(examination.appoint_examiner, replace(TEAM, appointed_on=d("2030-01-02")), SUPERVISOR)
+
+
+def test_a_sedang_examination_by_the_direct_superior_may_name_the_superior_later_but_not_after_it() -> None:
+    story = Story().opened(("N2",))
+    story.do(
+        summons.issue_summons, c.IssueSummons("S-1", d("2024-03-06"), d("2024-03-15"), "Kadis"), SUPERVISOR
+    )
+    story.do(
+        summons.record_attendance, c.RecordAttendance(d("2024-03-15"), AttendanceMode.VIRTUAL), SUPERVISOR
+    )
+    with pytest.raises(RuleViolation, match="on or before 2024-03-15"):
+        story.do(examination.appoint_examiner, replace(SUPERIOR, appointed_on=d("2024-03-18")), SUPERVISOR)
+    story.do(examination.appoint_examiner, replace(SUPERIOR, appointed_on=d("2024-03-15")), SUPERVISOR)
+    story.do(examination.record_bap, BAP, SUPERVISOR)
+    assert story.case.state is State.BAP_SIGNED

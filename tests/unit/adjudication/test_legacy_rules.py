@@ -33,6 +33,7 @@ TEAM = c.AppointExaminer(
         c.TeamMember("Inspektorat", TeamRole.PENGAWASAN),
         c.TeamMember("BKPSDM", TeamRole.KEPEGAWAIAN),
     ),
+    d("2020-11-23"),
 )
 CASH = c.ViolationInput("N6", Level.BERAT, "cash to residents for a pair: PP 94 would say berat")
 

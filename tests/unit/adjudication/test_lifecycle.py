@@ -38,6 +38,7 @@ TEAM = c.AppointExaminer(
         c.TeamMember("Irban", TeamRole.PENGAWASAN),
         c.TeamMember("BKPSDM", TeamRole.KEPEGAWAIAN),
     ),
+    d("2024-02-06"),
 )
 N4 = (c.ViolationInput("N4"),)
 
