@@ -107,7 +107,11 @@ def test_a_reported_case_is_examined_and_referred_over_kafka(
     do(
         investigator,
         "examiner",
-        {"mode": "ATASAN_LANGSUNG", "members": [{"name": "Kadis", "role": "ATASAN_LANGSUNG"}]},
+        {
+            "mode": "ATASAN_LANGSUNG",
+            "members": [{"name": "Kadis", "role": "ATASAN_LANGSUNG"}],
+            "appointed_on": "2024-10-21",
+        },
     )
     do(investigator, "attendance", {"examined_on": "2024-10-25", "mode": "VIRTUAL"})
     do(
