@@ -124,7 +124,7 @@ REPORTS: tuple[DemoReport, ...] = (
                 "position": "Kepala Bidang Pemerintahan Desa",
                 "position_kind": "ADMINISTRATOR",
                 "agency": "Pemerintah Kabupaten Tulang Bawang Barat",
-                "agency_level": "REGENCY",
+                "agency_level": "REGENCY_CITY",
                 "work_unit": "Dinas Pemberdayaan Masyarakat dan Desa",
             },
             "incident": {
@@ -157,7 +157,7 @@ REPORTS: tuple[DemoReport, ...] = (
                 "nip": "198707222010011005",
                 "name": "Andi Contoh",
                 "position": "Guru",
-                "position_kind": "FUNGSIONAL",
+                "position_kind": "JF",
                 "agency": "Pemerintah Provinsi Sumatera Selatan",
                 "agency_level": "PROVINCIAL",
                 "work_unit": "SMA Negeri, Palembang",
@@ -188,7 +188,7 @@ REPORTS: tuple[DemoReport, ...] = (
                 "ni_pppk": "199503172022212001",
                 "name": "Dewi Contoh",
                 "position": "Guru",
-                "position_kind": "FUNGSIONAL",
+                "position_kind": "JF",
                 "agency": "Pemerintah Provinsi Sumatera Selatan",
                 "agency_level": "PROVINCIAL",
                 "work_unit": "SMA Negeri, Palembang",
@@ -221,7 +221,7 @@ REPORTS: tuple[DemoReport, ...] = (
                 "position": "Lurah",
                 "position_kind": "ADMINISTRATOR",
                 "agency": "Pemerintah Kota Contoh",
-                "agency_level": "CITY",
+                "agency_level": "REGENCY_CITY",
                 "work_unit": "Kelurahan Contoh",
             },
             "incident": {
@@ -424,7 +424,6 @@ CASE_C = SampleCase(
     report_of("C"),
     (
         assign("C", "2024-11-04"),
-        adj("subject-profile", {"agency_level": "REGENCY_CITY"}, "2024-11-04"),
         recommendation("R-9/BKN/11/2024", "2024-11-04", "BERAT"),
         acknowledged("2024-11-05", "Pj Bupati Tulang Bawang Barat"),
         summons("2024-11-06", "2024-11-13"),
@@ -466,11 +465,6 @@ CASE_D1 = SampleCase(
     report_of("D1"),
     (
         assign("D1", "2024-10-21"),
-        adj(
-            "subject-profile",
-            {"position_kind": "JF", "agency_level": "PROVINCIAL", "reason": "guru: JF"},
-            "2024-10-21",
-        ),
         summons("2024-10-21", "2024-10-25"),
         examiner("TIM_PEMERIKSA", TEAM, "2024-10-21"),
         attended("2024-10-25"),
@@ -518,7 +512,6 @@ CASE_E = SampleCase(
     report_of("E"),
     (
         assign("E", "2020-12-14"),
-        adj("subject-profile", {"agency_level": "REGENCY_CITY"}, "2020-12-14"),
         recommendation("R-5/KASN/12/2020", "2020-12-14", "BERAT"),
         acknowledged("2020-12-15", "Wali Kota Contoh"),
         summons("2020-12-16", "2020-12-22", signed_by="Camat"),

@@ -225,6 +225,9 @@ def test_a_report_filed_after_the_pilkada_window_is_late_but_registered(
             "known_at",
         ),
         (lambda b: b["election"].update(type="PILKADES"), "election.type"),
+        # Sample case C's value: accepted as text until issue 13, null at adjudication.
+        (lambda b: b["subject"].update(agency_level="REGENCY"), "subject.agency_level"),
+        (lambda b: b["subject"].update(position_kind="FUNGSIONAL"), "subject.position_kind"),
     ],
 )
 def test_invalid_fields_answer_422_naming_each_field(

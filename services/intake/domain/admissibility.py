@@ -257,7 +257,7 @@ def _out_of_scope(report: Report, rules: RuleSet) -> Forwarding | None:
     for rule in rules.out_of_scope:
         if rule.employee_types and subject.employee_type not in rule.employee_types:
             continue
-        if rule.position_kinds and (subject.position_kind or "").upper() not in rule.position_kinds:
+        if rule.position_kinds and subject.position_kind not in rule.position_kinds:
             continue
         return Forwarding(
             rule=rule.basis.id, article=rule.basis.article, to=rule.forward_to, agency=subject.agency
@@ -318,13 +318,14 @@ def _keywords_in(text: str, keywords: tuple[str, ...]) -> list[str]:
 
 def _inputs(report: Report) -> dict[str, Any]:
     """The report facts the rules read, as recorded alongside the decision."""
+    kind = report.subject.position_kind
     return {
         "channel": report.channel.value,
         "kind": report.kind.value,
         "election_type": report.election.type.value,
         "election_year": report.election.year,
         "employee_type": report.subject.employee_type.value,
-        "position_kind": report.subject.position_kind,
+        "position_kind": None if kind is None else str(kind),
         "known_at": report.known_at.isoformat(),
         "reported_at": report.reported_at.isoformat(),
         "alleged_violations": list(report.alleged_violations),

@@ -13,7 +13,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from services.intake.domain.admissibility import AdmissibilityStatus, Assessment
 from services.intake.domain.events import (
@@ -27,17 +27,21 @@ from services.intake.domain.events import (
 from services.intake.domain.linking import LinkDecision, LinkFacts, LinkOutcome, PersonKey, PersonScheme
 from services.intake.domain.report import (
     IDENTIFYING_FIELDS,
+    AgencyLevel,
     Channel,
     Election,
     ElectionType,
     EmployeeType,
     Incident,
+    PositionKind,
     Report,
     Reporter,
     ReportKind,
     Subject,
 )
 from shared.envelope import NewEvent
+
+M = TypeVar("M", bound=enum.Enum)
 
 
 class ReportStatus(enum.StrEnum):
@@ -196,6 +200,8 @@ def report_of_record(record: dict[str, Any]) -> Report:
     election, incident = record["election"], record["incident"]
     subject = {k: v for k, v in record["subject"].items() if k not in ("identity", "person")}
     subject["employee_type"] = EmployeeType(subject["employee_type"])
+    subject["position_kind"] = _recorded_member(PositionKind, subject.get("position_kind"))
+    subject["agency_level"] = _recorded_member(AgencyLevel, subject.get("agency_level"))
     return Report(
         channel=Channel(record["channel"]),
         kind=ReportKind(record["kind"]),
@@ -212,6 +218,18 @@ def report_of_record(record: dict[str, Any]) -> Report:
         alleged_violations=tuple(record["alleged_violations"]),
         reporter=_reporter_of_record(record["reporter"]),
     )
+
+
+def _recorded_member(members: type[M], text: str | None) -> M | None:
+    """An enum field as recorded. Reports recorded before intake held these fields to their
+    lists keep the partner's text: a member in any case is read as the member (admissibility
+    then compared them upper-cased), other text as absent, as it matched no rule."""
+    if text is None:
+        return None
+    try:
+        return members(text.upper())
+    except ValueError:
+        return None
 
 
 def facts_of_record(record: dict[str, Any], partner: str) -> LinkFacts:

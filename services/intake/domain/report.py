@@ -12,9 +12,11 @@ from datetime import date, datetime
 
 # The enums are the service's copy of the wire vocabulary; imported here so that
 # ``from services.intake.domain.report import EmployeeType`` (and the others) keeps working.
+from services.intake.domain.vocabulary import AgencyLevel as AgencyLevel
 from services.intake.domain.vocabulary import Channel as Channel
 from services.intake.domain.vocabulary import ElectionType as ElectionType
 from services.intake.domain.vocabulary import EmployeeType as EmployeeType
+from services.intake.domain.vocabulary import PositionKind as PositionKind
 from services.intake.domain.vocabulary import ReportKind as ReportKind
 
 
@@ -41,9 +43,9 @@ class Subject:
     nip: str | None = None
     ni_pppk: str | None = None
     position: str | None = None
-    position_kind: str | None = None
+    position_kind: PositionKind | None = None
     agency: str | None = None
-    agency_level: str | None = None
+    agency_level: AgencyLevel | None = None
     work_unit: str | None = None
 
 

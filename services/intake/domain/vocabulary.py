@@ -31,6 +31,33 @@ class EmployeeType(enum.StrEnum):
     NON_ASN = "NON_ASN"
 
 
+class PositionKind(enum.StrEnum):
+    """The subject's *jenis jabatan*: adjudication's list, and the two village offices.
+
+    ``KEPALA_DESA`` and ``PERANGKAT_DESA`` are intake's own: a village official is not ASN,
+    and the admissibility rules match these values to forward the report OUT_OF_SCOPE.
+    """
+
+    JPT_UTAMA = "JPT_UTAMA"
+    JPT_MADYA = "JPT_MADYA"
+    JPT_PRATAMA = "JPT_PRATAMA"
+    ADMINISTRATOR = "ADMINISTRATOR"
+    PENGAWAS = "PENGAWAS"
+    PELAKSANA = "PELAKSANA"
+    JF_AHLI_UTAMA = "JF_AHLI_UTAMA"
+    JF = "JF"
+    KEPALA_DESA = "KEPALA_DESA"
+    PERANGKAT_DESA = "PERANGKAT_DESA"
+
+
+class AgencyLevel(enum.StrEnum):
+    """The subject's *instansi*: central, provincial or regency/city government."""
+
+    CENTRAL = "CENTRAL"
+    PROVINCIAL = "PROVINCIAL"
+    REGENCY_CITY = "REGENCY_CITY"
+
+
 class Channel(enum.StrEnum):
     """The partner channel a report arrived through (named by the partner's token)."""
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
+from enum import Enum
 from typing import Any
 
 import marshmallow as ma
@@ -28,11 +29,13 @@ from marshmallow import fields, validate
 
 from services.intake.domain.nip import Invalid, parse_ni_pppk, parse_nip
 from services.intake.domain.report import (
+    AgencyLevel,
     Channel,
     Election,
     ElectionType,
     EmployeeType,
     Incident,
+    PositionKind,
     Report,
     Reporter,
     Subject,
@@ -111,6 +114,11 @@ def _optional_text(example: str, **kwargs: Any) -> Text:
     return Text(load_default=None, allow_none=True, metadata={"example": example}, **kwargs)
 
 
+def _optional_enum(members: type[Enum], example: str) -> fields.Enum:
+    # An unknown value is a 422 listing the allowed ones, not text kept for a person to fix.
+    return fields.Enum(members, load_default=None, allow_none=True, metadata={"example": example})
+
+
 class _StrictSchema(ma.Schema):
     """Unknown fields are errors: a misspelt optional field would otherwise vanish silently."""
 
@@ -137,9 +145,9 @@ class SubjectSchema(_StrictSchema):
     ni_pppk = _optional_text("199001012021211001")
     name = _optional_text("I Made Contoh")
     position = _optional_text("Kepala Bidang Pendapatan")
-    position_kind = _optional_text("ADMINISTRATOR")
+    position_kind = _optional_enum(PositionKind, "ADMINISTRATOR")
     agency = _optional_text("Pemerintah Provinsi Bali")
-    agency_level = _optional_text("PROVINCIAL")
+    agency_level = _optional_enum(AgencyLevel, "PROVINCIAL")
     work_unit = _optional_text("UPTD Samsat Tabanan")
 
 

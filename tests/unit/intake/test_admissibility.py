@@ -9,7 +9,14 @@ from datetime import date, datetime
 import pytest
 
 from services.intake.domain.admissibility import AdmissibilityStatus, assess
-from services.intake.domain.report import Channel, ElectionType, EmployeeType, Reporter, ReportKind
+from services.intake.domain.report import (
+    Channel,
+    ElectionType,
+    EmployeeType,
+    PositionKind,
+    Reporter,
+    ReportKind,
+)
 from services.intake.domain.rules import ForwardTarget, RecommendingBody, load_rule_book
 from shared.workdays import WorkingCalendar
 
@@ -99,14 +106,14 @@ def test_no_recommending_body_is_chosen_before_kasn_existed() -> None:
 @pytest.mark.parametrize(
     ("employee_type", "position_kind", "rule"),
     [
-        (EmployeeType.NON_ASN, "PELAKSANA", "NON_ASN_KE_PEMBERI_KERJA"),
-        (EmployeeType.NON_ASN, "KEPALA_DESA", "NON_ASN_KE_PEMBERI_KERJA"),
-        (EmployeeType.PNS, "KEPALA_DESA", "APARAT_DESA_KE_PEMBERI_KERJA"),
-        (EmployeeType.PPPK, "perangkat_desa", "APARAT_DESA_KE_PEMBERI_KERJA"),
+        (EmployeeType.NON_ASN, PositionKind.PELAKSANA, "NON_ASN_KE_PEMBERI_KERJA"),
+        (EmployeeType.NON_ASN, PositionKind.KEPALA_DESA, "NON_ASN_KE_PEMBERI_KERJA"),
+        (EmployeeType.PNS, PositionKind.KEPALA_DESA, "APARAT_DESA_KE_PEMBERI_KERJA"),
+        (EmployeeType.PPPK, PositionKind.PERANGKAT_DESA, "APARAT_DESA_KE_PEMBERI_KERJA"),
     ],
 )
 def test_non_asn_and_village_officials_are_out_of_scope_and_forwarded_to_the_employer(
-    employee_type: EmployeeType, position_kind: str, rule: str
+    employee_type: EmployeeType, position_kind: PositionKind, rule: str
 ) -> None:
     report = a_report(employee_type=employee_type, position_kind=position_kind, agency="Desa Contoh")
     result = assess(report, RULES, CAL)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -21,10 +22,11 @@ from services.intake.domain.receiving import (
     facts_of_record,
     merged_body,
     receive,
+    report_of_record,
     report_record,
     supplement,
 )
-from services.intake.domain.report import EmployeeType, Report
+from services.intake.domain.report import AgencyLevel, EmployeeType, PositionKind, Report
 from services.intake.domain.rules import load_rule_book
 from shared.workdays import WorkingCalendar
 
@@ -134,6 +136,29 @@ def test_who_the_subject_and_reporter_are_is_recorded_only_as_the_caller_sealed_
         assert name not in record["subject"]
     assert report.subject.nip and report.subject.nip not in str(record)
     assert facts_of_record(record, "Bawaslu Kab. Tabanan").person == person
+
+
+def test_a_recorded_subject_reads_back_as_the_subject_that_was_decided_but_who_it_is() -> None:
+    report = a_report(position_kind=PositionKind.KEPALA_DESA)
+    assert report_of_record(report_record(report)).subject == replace(
+        report.subject, name=None, nip=None, ni_pppk=None
+    )
+
+
+@pytest.mark.parametrize(
+    ("recorded", "position_kind", "agency_level"),
+    [
+        ({"position_kind": "kepala_desa", "agency_level": "regency_city"}, "KEPALA_DESA", "REGENCY_CITY"),
+        ({"position_kind": "FUNGSIONAL", "agency_level": "REGENCY"}, None, None),
+    ],
+)
+def test_free_text_recorded_before_intake_held_the_enums_reads_as_the_rules_matched_it(
+    recorded: dict[str, str], position_kind: PositionKind | None, agency_level: AgencyLevel | None
+) -> None:
+    record = report_record(a_report())
+    record["subject"].update(recorded)
+    subject = report_of_record(record).subject
+    assert (subject.position_kind, subject.agency_level) == (position_kind, agency_level)
 
 
 def test_case_numbers_are_zero_padded_per_year() -> None:

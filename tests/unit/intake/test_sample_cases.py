@@ -15,7 +15,7 @@ from services.intake.domain.linking import (
     decide_link,
 )
 from services.intake.domain.nip import Nip, NiPppk, parse_ni_pppk, parse_nip
-from services.intake.domain.report import ElectionType, EmployeeType
+from services.intake.domain.report import ElectionType, EmployeeType, PositionKind
 from services.intake.domain.rules import RecommendingBody, load_rule_book
 from shared.workdays import WorkingCalendar
 
@@ -114,7 +114,7 @@ def test_case_d_the_same_teacher_reported_again_joins_his_case() -> None:
 def test_case_e_a_lurah_handing_out_cash_in_pilkada_2020_goes_to_kasn_and_gakkumdu() -> None:
     report = a_report(
         election=ElectionType.PILKADA_WAKO,
-        position_kind="ADMINISTRATOR",  # a Lurah is a PNS, not a village official
+        position_kind=PositionKind.ADMINISTRATOR,  # a Lurah is a PNS, not a village official
         known_at=date(2020, 11, 20),
         reported_on=date(2020, 11, 23),
         codes=(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, date, datetime, timedelta, timezone
+from enum import Enum
 from typing import Any
 
 import marshmallow as ma
@@ -15,11 +16,13 @@ from hypothesis import strategies as st
 
 from services.intake.domain.nip import Invalid, parse_nip
 from services.intake.domain.report import (
+    AgencyLevel,
     Channel,
     Election,
     ElectionType,
     EmployeeType,
     Incident,
+    PositionKind,
     Report,
     Reporter,
     Subject,
@@ -59,9 +62,9 @@ def test_the_contract_example_becomes_the_report_it_describes() -> None:
             name="I Made Contoh",
             nip="198503122010011004",
             position="Kepala Bidang Pendapatan",
-            position_kind="ADMINISTRATOR",
+            position_kind=PositionKind.ADMINISTRATOR,
             agency="Pemerintah Provinsi Bali",
-            agency_level="PROVINCIAL",
+            agency_level=AgencyLevel.PROVINCIAL,
             work_unit="UPTD Samsat Tabanan",
         ),
         incident=Incident(
@@ -123,6 +126,12 @@ def test_the_channel_may_be_given_by_name_as_a_token_registry_stores_it() -> Non
         ("an upper-case evidence hash", {"evidence.0.sha256": EVIDENCE_SHA256.upper()}),
         ("evidence without a capture time", {"evidence.0.captured_at": DROP}),
         ("a reporter who did not ask for confidentiality", {"reporter.confidential": DROP}),
+        ("a village head (forwarded, but a valid body)", {"subject.position_kind": "KEPALA_DESA"}),
+        ("a regency's employee", {"subject.agency_level": "REGENCY_CITY"}),
+        (
+            "no position kind or agency level yet",
+            {"subject.position_kind": None, "subject.agency_level": DROP},
+        ),
     ],
 )
 def test_valid_bodies_load(case: str, changes: dict[str, Any]) -> None:
@@ -147,6 +156,15 @@ def test_a_date_already_begun_in_papua_is_not_in_the_future_though_utc_is_a_day_
 INVALID: list[tuple[str, dict[str, Any], set[str], str]] = [
     # (the case, as a sentence; changes to the contract example; the paths named; a message fragment)
     ("an unknown election type", {"election.type": "PILKADES"}, {"election.type"}, "Must be one of"),
+    # Until issue 13 these were kept as text and arrived at adjudication as null.
+    ("agency level REGENCY", {"subject.agency_level": "REGENCY"}, {"subject.agency_level"}, "REGENCY_CITY"),
+    ("position kind FUNGSIONAL", {"subject.position_kind": "FUNGSIONAL"}, {"subject.position_kind"}, "JF"),
+    (
+        "a lower-case position kind",
+        {"subject.position_kind": "jf"},
+        {"subject.position_kind"},
+        "Must be one of",
+    ),
     ("an election year before 2004", {"election.year": 1999}, {"election.year"}, "between 2004 and 2025"),
     ("an election two years ahead", {"election.year": 2026}, {"election.year"}, "between 2004 and 2025"),
     (
@@ -379,6 +397,16 @@ def test_invalid_bodies_name_exactly_the_bad_fields(
     errors = errors_of(a_body(**changes))
     assert set(errors) == paths, case
     assert any(fragment in message for messages in errors.values() for message in messages), errors
+
+
+@pytest.mark.parametrize(
+    ("field", "members"), [("position_kind", PositionKind), ("agency_level", AgencyLevel)]
+)
+def test_an_unknown_enum_value_is_refused_listing_every_allowed_value(
+    field: str, members: type[Enum]
+) -> None:
+    errors = errors_of(a_body(**{f"subject.{field}": "REGENCY"}))
+    assert errors == {f"subject.{field}": [f"Must be one of: {', '.join(m.value for m in members)}."]}
 
 
 @pytest.mark.parametrize("body", [None, [], "report", 42, True], ids=repr)

@@ -17,7 +17,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from services.intake.domain.report import Channel, ElectionType, EmployeeType, ReportKind
+from services.intake.domain.report import Channel, ElectionType, EmployeeType, PositionKind, ReportKind
 from shared import rulefiles
 from shared.rulefiles import Confidence, Reader, RuleSetError, repeated
 from shared.workdays import DayCount
@@ -108,7 +108,7 @@ class OutOfScopeRule:
 
     basis: Basis
     employee_types: frozenset[EmployeeType]
-    position_kinds: frozenset[str]
+    position_kinds: frozenset[PositionKind]
     forward_to: ForwardTarget
 
 
@@ -227,7 +227,7 @@ def _out_of_scope(r: Reader, m: Mapping[str, Any], where: str) -> OutOfScopeRule
     rule = OutOfScopeRule(
         basis=_basis(r, m, where),
         employee_types=r.enums(EmployeeType, m, "employee_types", where, required=False),
-        position_kinds=frozenset(r.texts(m, "position_kinds", where, required=False)),
+        position_kinds=r.enums(PositionKind, m, "position_kinds", where, required=False),
         forward_to=r.enum(ForwardTarget, m, "forward_to", where),
     )
     if not rule.employee_types and not rule.position_kinds:
