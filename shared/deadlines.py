@@ -187,6 +187,22 @@ class DeadlineScheduler:
         )
 
 
+def record_lapsed_before(uow: SqlUnitOfWork, stream_id: str, day: date, on_missed: MissedHandler) -> int:
+    """Record in ``uow`` the lapse of each of the case's pending deadlines whose last day is
+    before ``day``, as the scheduler would; return how many.
+
+    A fact dated ``day`` comes after those lapses in law, so a command calls this first: the
+    case is then the same whether or not the scheduler ran before the fact was entered (a
+    keberatan filed after the penalty took effect suspends it, whenever either was recorded).
+    """
+    uow.lock_service_log()
+    count = 0
+    while (due := _lock_next_lapsed(uow.connection, day, uow.clock.now(), stream_id)) is not None:
+        _close(uow.connection, due, on_missed(due, uow))
+        count += 1
+    return count
+
+
 def _close(conn: sa.Connection, due: DueDeadline, lapse: str | Expired | None) -> None:
     """Mark the deadline MISSED, EXPIRED or CANCELLED (see ``MissedHandler``) and forget any
     earlier failure of it."""
@@ -201,14 +217,17 @@ def _close(conn: sa.Connection, due: DueDeadline, lapse: str | Expired | None) -
     conn.execute(set_aside.delete().where(set_aside.c.deadline_id == key))
 
 
-def _lock_next_lapsed(conn: sa.Connection, today: date, now: datetime) -> DueDeadline | None:
+def _lock_next_lapsed(
+    conn: sa.Connection, today: date, now: datetime, stream_id: str | None = None
+) -> DueDeadline | None:
     d = deadlines_table.c
     waiting = sa.select(set_aside.c.deadline_id).where(
         set_aside.c.deadline_id == d.deadline_id, set_aside.c.retry_after > now
     )
+    of_case = [] if stream_id is None else [d.stream_id == stream_id]
     row = conn.execute(
         sa.select(deadlines_table)
-        .where(d.status == "PENDING", d.due_on < today, ~waiting.exists())
+        .where(d.status == "PENDING", d.due_on < today, ~waiting.exists(), *of_case)
         .order_by(d.due_on, d.deadline_id)
         .limit(1)
         .with_for_update(skip_locked=True)

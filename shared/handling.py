@@ -56,7 +56,10 @@ def carry_out(
 
 
 def record_deadlines(uow: UnitOfWork, case_id: str, outcome: Outcome, appended: Sequence[Envelope]) -> None:
-    """Write the clocks the outcome starts and close the ones it meets or makes moot."""
+    """Write the clocks the outcome starts, reopen the lapses it withdraws and close the
+    clocks it meets or makes moot."""
+    if outcome.reopens:
+        uow.reopen_deadlines(case_id, outcome.reopens)
     for start in outcome.starts:
         started_by = appended[start.started_by].event_id
         uow.schedule(Deadline(case_id, start.kind, start.due_on, start.day_count, started_by, start.rule_set))

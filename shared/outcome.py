@@ -34,12 +34,15 @@ class DeadlineStart:
 @dataclass(frozen=True)
 class Outcome:
     """What the domain decided: events to append, clocks they start, and deadline kinds they
-    meet (``meets``) or make moot (``cancels``)."""
+    meet (``meets``) or make moot (``cancels``). ``reopens`` names recorded lapses the events
+    withdraw (by the id of the event that recorded each): their deadlines are pending again
+    before ``meets`` and ``cancels`` close them."""
 
     events: Sequence[NewEvent]
     starts: Sequence[DeadlineStart] = ()
     meets: Sequence[str] = ()
     cancels: Sequence[str] = ()
+    reopens: Sequence[str] = ()
 
 
 @dataclass(frozen=True)

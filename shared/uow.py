@@ -107,6 +107,11 @@ class UnitOfWork(Protocol):
         moved past them), naming the event that did it; return how many were closed."""
         ...
 
+    def reopen_deadlines(self, stream_id: str, lapsed_by: Iterable[str]) -> int:
+        """Make the case's deadlines whose lapse was recorded by the events ``lapsed_by``
+        pending again (their lapse was withdrawn); return how many."""
+        ...
+
     def claim(self, consumer: str, stream_key: str, entry: InboxEntry | None, releasing: int = 0) -> Claim:
         """Unless the case is quarantined for ``consumer`` (the quarantine being released
         aside), write the inbox row of ``entry``; with ``entry`` None, only check the
@@ -173,6 +178,19 @@ class SqlUnitOfWork:
         )
         return result.rowcount
 
+    def reopen_deadlines(self, stream_id: str, lapsed_by: Iterable[str]) -> int:
+        d = deadlines_table.c
+        result = self.connection.execute(
+            deadlines_table.update()
+            .where(
+                d.stream_id == stream_id,
+                d.status.in_(("MISSED", "EXPIRED")),
+                d.resolved_by.in_([uuid.UUID(e) for e in lapsed_by]),
+            )
+            .values(status="PENDING", resolved_by=None)
+        )
+        return result.rowcount
+
     def claim(self, consumer: str, stream_key: str, entry: InboxEntry | None, releasing: int = 0) -> Claim:
         fields = entry.__dict__ if entry else dict.fromkeys(InboxEntry.__dataclass_fields__)
         params = {
@@ -204,6 +222,7 @@ class InMemoryUnitOfWork:
         self._pending: list[Deadline] = []
         self._pending_inbox: dict[tuple[str, str], InboxEntry] = {}
         self._pending_resolved: dict[Deadline, tuple[str, str]] = {}
+        self._reopened: set[Deadline] = set()
         self.committed = False
         return self
 
@@ -217,6 +236,8 @@ class InMemoryUnitOfWork:
         self.store.commit()
         self.deadlines.extend(self._pending)
         self.inbox.update(self._pending_inbox)
+        for deadline in self._reopened:
+            self.resolved.pop(deadline, None)
         self.resolved.update(self._pending_resolved)
         self.committed = True
 
@@ -230,10 +251,23 @@ class InMemoryUnitOfWork:
         closing = [
             dl
             for dl in [*self.deadlines, *self._pending]
-            if dl.stream_id == stream_id and dl.kind in wanted and dl not in self.resolved
+            if dl.stream_id == stream_id
+            and dl.kind in wanted
+            and (dl not in self.resolved or dl in self._reopened)
+            and dl not in self._pending_resolved
         ]
         self._pending_resolved.update({dl: (status, resolved_by) for dl in closing})
         return len(closing)
+
+    def reopen_deadlines(self, stream_id: str, lapsed_by: Iterable[str]) -> int:
+        ids = set(lapsed_by)
+        lapsed = [
+            dl
+            for dl, (status, by) in self.resolved.items()
+            if dl.stream_id == stream_id and status in ("MISSED", "EXPIRED") and by in ids
+        ]
+        self._reopened.update(lapsed)
+        return len(lapsed)
 
     def claim(self, consumer: str, stream_key: str, entry: InboxEntry | None, releasing: int = 0) -> Claim:
         if entry is None:

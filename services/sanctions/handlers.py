@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from services.sanctions.domain import events as ev
 from services.sanctions.domain.case import Case
+from services.sanctions.domain.corrections import by_valid_time
 from services.sanctions.domain.lapses import WINDOWS, on_lapse
 from services.sanctions.domain.reception import receive
 from services.sanctions.domain.rules import default_rule_book
@@ -29,12 +30,13 @@ from services.sanctions.web.schemas import ReferralSchema
 from shared.auth import Identity
 from shared.clock import Clock
 from shared.db import retry_on_contention
-from shared.deadlines import Expired
+from shared.deadlines import Expired, record_lapsed_before
 from shared.envelope import Actor, Context, Envelope
 from shared.handling import carry_out, sql_projector
 from shared.inbox import Handler, PoisonRecord
 from shared.legaltime import legal_date
 from shared.outcome import DueDeadline, Outcome
+from shared.refusals import StaleVersion
 from shared.uow import SqlUnitOfWork
 from shared.workdays import WorkingCalendar
 
@@ -68,31 +70,43 @@ def visible(case: Case, identity: Identity) -> bool:
 
 @retry_on_contention
 def run(
-    engine: sa.Engine, clock: Clock, case_id: str, identity: Identity, expected_version: int, decide: Decide
+    engine: sa.Engine,
+    clock: Clock,
+    case_id: str,
+    identity: Identity,
+    expected_version: int,
+    decide: Decide,
+    valid_on: date,
 ) -> Done:
-    """Decide on the case at ``expected_version`` (If-Match) as ``identity`` and record it."""
+    """Decide on the case at ``expected_version`` (If-Match) as ``identity`` and record it:
+    the command's fact is dated ``valid_on``, and the case is taken as it stood by valid time
+    then (domain.corrections: a lapse recorded before an earlier-dated fact is withdrawn)."""
     today = legal_date(clock.now())
     with SqlUnitOfWork(engine, clock) as uow:
         history = uow.events.load(case_id)
         case = Case.of(history)
         if not visible(case, identity):
             raise CaseNotFound(case_id)
+        if expected_version != len(history):
+            raise StaleVersion(expected_version, len(history))
+        # The lapses before the fact first: the client's version is the one before them.
+        record_lapsed_before(uow, case_id, valid_on, on_deadline_missed)
         context = Context(Actor(identity.id, identity.role), correlation_id=case.correlation_id)
-        appended = carry_out(
+        carry_out(
             uow,
             case_id,
-            lambda h: decide(Case.of(h), today),
+            lambda h: by_valid_time(h, valid_on, lambda case: decide(case, today)),
             context=context,
-            expected_version=expected_version,
             project=sql_projector(uow, project),
         )
+        recorded = uow.events.load(case_id)
         uow.commit()
-    after = Case.of([*history, *appended])
+    after = Case.of(recorded)
     return Done(
         case_id=case_id,
         version=after.version,
         state=after.state.value,
-        events=[e.event_type for e in appended],
+        events=[e.event_type for e in recorded[len(history) :]],
         allowed_actions=[a.value for a in after.allowed()],
     )
 
@@ -101,7 +115,7 @@ log = logging.getLogger(__name__)
 
 CASE_REFERRED = "adjudication.case_referred"
 CONSUMER = Actor(id="sanctions-consumer", role="system")
-SCHEDULER = Actor(id="sanctions-scheduler", role="system")
+SCHEDULER = Actor(id=ev.SCHEDULER, role="system")
 
 
 def on_case_referred(received: Envelope, uow: SqlUnitOfWork) -> None:

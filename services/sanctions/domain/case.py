@@ -88,10 +88,14 @@ class Case:
     timeline: tuple[str, ...] = field(default=())
 
     @classmethod
-    def of(cls, history: Sequence[Envelope]) -> Case:
-        """The case after ``history`` (its events in version order)."""
+    def of(cls, history: Sequence[Envelope], without: frozenset[str] = frozenset()) -> Case:
+        """The case after ``history`` (its events in version order), leaving out the lapses a
+        later ``lapse_withdrawn`` withdrew and the events named in ``without``."""
         case = cls(correlation_id=history[0].correlation_id if history else "")
+        skipped = without | withdrawn(history)
         for envelope in history:
+            if envelope.event_id in skipped:
+                continue
             case = case.apply(
                 envelope.event_type, envelope.payload, datetime.fromisoformat(envelope.occurred_at)
             )
@@ -180,6 +184,13 @@ class Case:
         """In force, executed, nothing pending, and no appeal can still come in time."""
         settled = self.window_closed or self.appeal_decided or self.moral
         return self.in_force and self.executed and self.appeal is None and settled and not self.closed
+
+
+def withdrawn(history: Iterable[Envelope]) -> frozenset[str]:
+    """The ids of the events that ``sanctions.lapse_withdrawn`` events in ``history`` withdrew."""
+    return frozenset(
+        w["event_id"] for e in history if e.event_type == ev.LAPSE_WITHDRAWN for w in e.payload["withdrawn"]
+    )
 
 
 # --- how each event changes the case ---------------------------------------------------------

@@ -35,8 +35,12 @@ PENALTY_EXECUTED = "sanctions.penalty_executed"
 MORAL_SANCTION_DECLARED = "sanctions.moral_sanction_declared"
 CASE_CLOSED = "sanctions.case_closed"
 DEADLINE_MISSED = "sanctions.deadline_missed"
+# A lapse recorded before a fact dated earlier was entered, withdrawn by valid time.
+LAPSE_WITHDRAWN = "sanctions.lapse_withdrawn"
 
 SERVICE = "sanctions"
+# The actor of the deadline scheduler: the one writer that acts because time passed.
+SCHEDULER = "sanctions-scheduler"
 
 
 def dated(kind: str, payload: Mapping[str, Any], on: date, rule_set: str | None = None) -> NewEvent:

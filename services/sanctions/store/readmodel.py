@@ -150,6 +150,15 @@ def _changes(e: Envelope, state: str) -> dict[str, Any]:
         return {"state": State.EXECUTED.value}
     if kind == ev.CASE_CLOSED:
         return {"state": State.CLOSED.value, "closed_on": _d(p["closed_on"]), "appeal_pending": False}
+    if kind == ev.LAPSE_WITHDRAWN:
+        # The case as the correction restates it, its withdrawn lapses left out.
+        restored = p["restored"]
+        return {
+            **restored,
+            "in_force_on": _d(restored["in_force_on"]),
+            "execution": _json(restored["execution"]) if restored["execution"] else None,
+            **({} if restored["state"] == State.CLOSED else {"closed_on": None}),
+        }
     return {}
 
 
@@ -157,6 +166,9 @@ def _breaches(e: Envelope, open_: list[str]) -> list[str]:
     """The obligations whose deadline lapsed unmet and that are still unmet."""
     if e.event_type == ev.DEADLINE_MISSED and e.payload["kind"] in OBLIGATIONS:
         return sorted({*open_, e.payload["kind"]})
+    if e.event_type == ev.LAPSE_WITHDRAWN:
+        lifted = {w["kind"] for w in e.payload["withdrawn"] if "kind" in w}
+        return [kind for kind in open_ if kind not in lifted]
     met = FULFILS.get(e.event_type, ())
     return [kind for kind in open_ if kind not in met]
 

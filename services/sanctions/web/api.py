@@ -75,10 +75,11 @@ def office_not_held_answer(error: OfficeNotHeld) -> Any:
     return office_not_held(error)
 
 
-def _command(case_id: uuid.UUID, decider: Decide) -> Response:
+def _command(case_id: uuid.UUID, decider: Decide, valid_on: date) -> Response:
+    """Run ``decider`` on the case; ``valid_on`` is the legal date of the fact it records."""
     rt, identity = runtime(), current_identity()
     try:
-        done = run(rt.engine, rt.clock, str(case_id), identity, if_match(), decider)
+        done = run(rt.engine, rt.clock, str(case_id), identity, if_match(), decider, valid_on)
     except CaseNotFound:
         abort(404, message=f"no case {case_id} among {identity.agency or 'your'} cases")
     answer = {**done.as_dict(), "allowed_actions": paths_of(done.allowed_actions)}
@@ -147,7 +148,7 @@ def post_decision(body: dict[str, Any], case_id: uuid.UUID) -> Response:
         require_office(identity, case, request.signed_as)
         return decide(case, default_rule_book(), CALENDAR, request)
 
-    return _command(case_id, decider)
+    return _command(case_id, decider, request.decided_on)
 
 
 @blp.route(f"/<uuid:case_id>/{PATHS[Action.DECREE]}", methods=["POST"])
@@ -158,7 +159,7 @@ def post_decree(body: dict[str, Any], case_id: uuid.UUID) -> Response:
     For a moral sanction (M1 pernyataan tertutup, M2 terbuka) this declares it and closes the case.
     """
     decree = delivery.Decree(body["number"], body["issued_on"], body["document_sha256"])
-    return _command(case_id, lambda case, today: delivery.issue_decree(case, decree, today))
+    return _command(case_id, lambda case, today: delivery.issue_decree(case, decree, today), decree.issued_on)
 
 
 @blp.route(f"/<uuid:case_id>/{PATHS[Action.DELIVERY]}", methods=["POST"])
@@ -174,7 +175,7 @@ def post_delivery(body: dict[str, Any], case_id: uuid.UUID) -> Response:
     def decider(case: Case, today: date) -> Outcome:
         return delivery.deliver(case, default_rule_book(), CALENDAR, received_on, body["method"], today)
 
-    return _command(case_id, decider)
+    return _command(case_id, decider, received_on)
 
 
 @blp.route(f"/<uuid:case_id>/{PATHS[Action.OBJECTION]}", methods=["POST"])
@@ -199,7 +200,7 @@ def _filing(kind: str, case_id: uuid.UUID, filed_on: date) -> Response:
     def decider(case: Case, today: date) -> Outcome:
         return appeals.file(kind, case, default_rule_book(), CALENDAR, filed_on, today)
 
-    return _command(case_id, decider)
+    return _command(case_id, decider, filed_on)
 
 
 @blp.route(f"/<uuid:case_id>/{PATHS[Action.OBJECTION_DECISION]}", methods=["POST"])
@@ -219,7 +220,9 @@ def post_objection_answer(body: dict[str, Any], case_id: uuid.UUID) -> Response:
     """Record the issuing official's answer to the superior deciding a keberatan (due within
     6 working days, PP 79/2021 Ps 8); only for a keberatan addressed to the superior."""
     return _command(
-        case_id, lambda case, today: appeals.answer(appeals.KEBERATAN, case, body["answered_on"], today)
+        case_id,
+        lambda case, today: appeals.answer(appeals.KEBERATAN, case, body["answered_on"], today),
+        body["answered_on"],
     )
 
 
@@ -228,7 +231,9 @@ def post_objection_answer(body: dict[str, Any], case_id: uuid.UUID) -> Response:
 def post_appeal_answer(body: dict[str, Any], case_id: uuid.UUID) -> Response:
     """Record the PPK's answer to BPASN on a banding (due within 21 working days)."""
     return _command(
-        case_id, lambda case, today: appeals.answer(appeals.BANDING, case, body["answered_on"], today)
+        case_id,
+        lambda case, today: appeals.answer(appeals.BANDING, case, body["answered_on"], today),
+        body["answered_on"],
     )
 
 
@@ -244,7 +249,9 @@ def _appeal_decision(kind: str, case_id: uuid.UUID, body: dict[str, Any]) -> Res
         appeals.Ruling(body["ruling"]), body["decided_on"], body.get("penalty"), body.get("in_force_on")
     )
     return _command(
-        case_id, lambda case, today: appeals.decide(kind, case, default_rule_book(), ruling, today)
+        case_id,
+        lambda case, today: appeals.decide(kind, case, default_rule_book(), ruling, today),
+        ruling.decided_on,
     )
 
 
@@ -252,4 +259,5 @@ def _appeal_decision(kind: str, case_id: uuid.UUID, body: dict[str, Any]) -> Res
 @_documented(CompletionRequestSchema)
 def post_completion(body: dict[str, Any], case_id: uuid.UUID) -> Response:
     """Record that a timed penalty has run its course (not before its end date); closes the case."""
-    return _command(case_id, lambda case, today: execution.complete(case, body["completed_on"], today))
+    completed_on: date = body["completed_on"]
+    return _command(case_id, lambda case, today: execution.complete(case, completed_on, today), completed_on)

@@ -22,6 +22,8 @@ from shared.workdays import WorkingCalendar
 BOOK = default_rule_book()
 CALENDAR = WorkingCalendar()
 CONTEXT = Context(Actor("tester", "official"), correlation_id="report-1")
+# Lapses are the scheduler's: domain.corrections tells them apart by this actor.
+SCHEDULED = Context(Actor(ev.SCHEDULER, "system"), correlation_id="report-1")
 
 PPK_KAB: dict[str, Any] = {
     "official": "PPK_KABUPATEN_KOTA",
@@ -152,7 +154,7 @@ class Story:
     def types(self) -> list[str]:
         return [e.event_type for e in self.history]
 
-    def record(self, outcome: Outcome) -> list[Envelope]:
+    def record(self, outcome: Outcome, context: Context = CONTEXT) -> list[Envelope]:
         """Seal the outcome's events and keep the deadlines it starts (like carry_out)."""
         sealed = []
         for event in outcome.events:
@@ -162,7 +164,7 @@ class Story:
                 stream_id="case-1",
                 stream_version=len(self.history) + 1,
                 prev_hash=prev,
-                context=CONTEXT,
+                context=context,
                 recorded_at=datetime(2026, 1, 1, tzinfo=UTC),
             )
             self.history.append(envelope)
@@ -191,4 +193,4 @@ class Story:
             rule_set=start.rule_set,
         )
         new = on_lapse(self.case, self.book, kind, start.due_on, breach)
-        return [e.event_type for e in self.record(Outcome(new))]
+        return [e.event_type for e in self.record(Outcome(new), SCHEDULED)]
