@@ -5,6 +5,11 @@ event comes after the event that caused it (its causation id, across services) a
 the previous event of its own stream; among events free to come next, the one recorded
 first goes first. ``as_of`` cuts the history at an instant by record time (what Netra knew
 then) or by valid time (what had happened by then, as known now).
+
+A lapse recorded before a fact dated earlier was entered is withdrawn by a
+``<service>.lapse_withdrawn`` event (services/sanctions/domain/corrections.py). By record time
+the withdrawn events stay, marked by the correction once it is known at the cut; by valid
+time, as known now, they never happened and are left out: the corrected story.
 """
 
 from __future__ import annotations
@@ -45,6 +50,8 @@ class CaseHistory:
     events: list[CaseEvent] = field(default_factory=list)
     # Whether any service has events of the case at all (even if none before the cut).
     known: bool = False
+    # Withdrawn event id -> the id of the correction that withdrew it (known at the cut).
+    withdrawn: dict[str, str] = field(default_factory=dict)
 
     def state(self) -> dict[str, Any]:
         """Per service: the case's version and last event; and intake's partner-facing stage."""
@@ -72,7 +79,12 @@ class CaseHistory:
             "time": self.time,
             "state": self.state(),
             "events": [
-                {"service": i.service, "position": i.position, "envelope": i.envelope.as_dict()}
+                {
+                    "service": i.service,
+                    "position": i.position,
+                    "envelope": i.envelope.as_dict(),
+                    "withdrawn_by": self.withdrawn.get(i.envelope.event_id),
+                }
                 for i in self.events
             ],
         }
@@ -84,9 +96,10 @@ class CaseHistory:
         for item in self.events:
             e = item.envelope
             cause = f" ← {e.causation_id}" if e.causation_id else ""
+            gone = f"  [withdrawn by {self.withdrawn[e.event_id]}]" if e.event_id in self.withdrawn else ""
             lines.append(
                 f"  {e.recorded_at}  {item.service:<12} v{e.stream_version:<3} {e.event_type}"
-                f"  (occurred {e.occurred_at}; {e.event_id}{cause})"
+                f"  (occurred {e.occurred_at}; {e.event_id}{cause}){gone}"
             )
         state = self.state()
         lines.append(
@@ -143,8 +156,22 @@ def history_of(
     every = list(events)
     history = CaseHistory(case_id, as_of, time, known=bool(every))
     kept = [e for e in every if as_of is None or _instant(e, time) <= as_of]
+    # By valid time the story is as known now: every correction counts, whatever its date.
+    history.withdrawn = withdrawals(every if time == "valid" else kept)
+    if time == "valid":
+        kept = [e for e in kept if e.envelope.event_id not in history.withdrawn]
     history.events = causal_order(kept)
     return history
+
+
+def withdrawals(events: Iterable[CaseEvent]) -> dict[str, str]:
+    """Withdrawn event id -> the id of the ``*.lapse_withdrawn`` among ``events`` naming it."""
+    return {
+        w["event_id"]: e.envelope.event_id
+        for e in events
+        if e.envelope.event_type.endswith(".lapse_withdrawn")
+        for w in e.envelope.payload.get("withdrawn", [])
+    }
 
 
 def causal_order(events: Iterable[CaseEvent]) -> list[CaseEvent]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from netra.audit.history import CaseEvent, causal_order, history_of, parse_instant
 from shared.envelope import GENESIS_HASH, Context, Envelope, NewEvent, seal
@@ -12,10 +13,16 @@ T0 = datetime(2024, 10, 1, tzinfo=UTC)
 
 
 def sealed(
-    kind: str, version: int, prev: str, recorded: int, cause: Envelope | None = None, occurred: int = 0
+    kind: str,
+    version: int,
+    prev: str,
+    recorded: int,
+    cause: Envelope | None = None,
+    occurred: int = 0,
+    payload: dict[str, Any] | None = None,
 ) -> Envelope:
     return seal(
-        NewEvent(kind, {}, occurred_at=T0 + timedelta(days=occurred)),
+        NewEvent(kind, payload or {}, occurred_at=T0 + timedelta(days=occurred)),
         stream_id="case-1",
         stream_version=version,
         prev_hash=prev,
@@ -53,6 +60,26 @@ def test_as_of_cuts_by_record_time_or_by_valid_time() -> None:
     cut = T0 + timedelta(seconds=50)
     assert history_of("case-1", events, as_of=cut, time="record").events == []
     assert len(history_of("case-1", events, as_of=cut, time="valid").events) == 1
+
+
+def test_a_withdrawn_lapse_is_marked_by_record_time_and_left_out_by_valid_time() -> None:
+    # Window closed on day 10 (recorded at 10 s); a keberatan of day 5 entered at 20 s.
+    closed = sealed("sanctions.appeal_window_closed", 1, GENESIS_HASH, recorded=10, occurred=10)
+    withdrawal = {"withdrawn": [{"event_id": closed.event_id}]}
+    fixed = sealed("sanctions.lapse_withdrawn", 2, closed.hash, recorded=20, occurred=5, payload=withdrawal)
+    filed = sealed("sanctions.objection_filed", 3, fixed.hash, recorded=20, occurred=5)
+    events = [CaseEvent("sanctions", i, e) for i, e in enumerate((closed, fixed, filed), 1)]
+
+    def types(history: Any) -> list[str]:
+        return [e.envelope.event_type for e in history.events]
+
+    known_then = history_of("case-1", events, as_of=T0 + timedelta(seconds=15), time="record")
+    assert (types(known_then), known_then.withdrawn) == (["sanctions.appeal_window_closed"], {})
+    known_now = history_of("case-1", events, time="record")
+    assert known_now.withdrawn == {closed.event_id: fixed.event_id}
+    assert "[withdrawn by" in known_now.text().splitlines()[1]
+    corrected = history_of("case-1", events, as_of=T0 + timedelta(days=30), time="valid")
+    assert types(corrected) == ["sanctions.lapse_withdrawn", "sanctions.objection_filed"]
 
 
 def test_an_instant_must_name_its_offset() -> None:
