@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from shared.refusals import RuleViolation, RuleViolations
+from shared.refusals import NETRA_RULE, RuleViolation, RuleViolations
 
 # Legal dates are days in the law's terms; an event dated by one happened at its start in
 # Western Indonesian Time, the zone the deadline scheduler also judges lapses in.
@@ -26,8 +26,16 @@ def legal_date(instant: datetime) -> date:
 def require_dated(field: str, day: date, *, not_before: date, today: date) -> None:
     """Refuse (422) a date in the future or before the step it follows."""
     if day > today:
-        raise RuleViolations([RuleViolation(field, f"{day} is after today ({today})", "NO_FUTURE_DATES")])
+        raise RuleViolations(
+            [RuleViolation(field, f"{day} is after today ({today})", f"NO_FUTURE_DATES ({NETRA_RULE})")]
+        )
     if day < not_before:
         raise RuleViolations(
-            [RuleViolation(field, f"{day} is before the step it follows ({not_before})", "STEPS_IN_ORDER")]
+            [
+                RuleViolation(
+                    field,
+                    f"{day} is before the step it follows ({not_before})",
+                    f"STEPS_IN_ORDER ({NETRA_RULE})",
+                )
+            ]
         )

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+# The rule of a step taken out of order: the case's state machine, whose rows cite the law.
+STATE_MACHINE = "CASE_STATE_MACHINE (docs/law.md §5)"
+# Said of a rule that is Netra's own record-keeping, so that no refusal pretends to an article.
+NETRA_RULE = "Netra rule, no article of law"
+
 
 class Refused(Exception):
     """A command the domain will not carry out."""
@@ -18,14 +23,15 @@ class IllegalTransition(Refused):
     """The action is not allowed in the case's current state."""
 
     def __init__(
-        self, action: str, state: str, allowed: Sequence[str], reason: str = "", rule: str = ""
+        self, action: str, state: str, allowed: Sequence[str], reason: str = "", rule: str = STATE_MACHINE
     ) -> None:
         self.action, self.state, self.allowed = action, state, tuple(allowed)
-        # The legal rule behind the refusal, with its article, when it is the law's and not
-        # only the case's order of steps.
+        # The legal rule behind the refusal with its article: the state machine unless a
+        # rule of its own says why.
         self.reason, self.rule = reason, rule
         detail = f": {reason}" if reason else ""
-        super().__init__(f"{action} is not allowed while the case is {state}{detail}")
+        now = ", ".join(self.allowed) or "nothing"
+        super().__init__(f"{action} is not allowed while the case is {state}{detail}; allowed now: {now}")
 
 
 class StaleVersion(Refused):

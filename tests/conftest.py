@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -25,8 +26,29 @@ from shared.clock import ManualClock
 from shared.config import REPO_ROOT, Settings
 from shared.db import create_engine, ensure_database, migrate
 from shared.pg_embedded import EmbeddedPostgres, free_port
+from shared.refusals import IllegalTransition, RuleViolation
+from tests.support.refusals import cites_the_law
 
 KAFKA_SH = REPO_ROOT / "deploy" / "kafka" / "kafka.sh"
+
+
+@pytest.fixture(autouse=True)
+def every_refusal_cites_the_law(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every refusal any test provokes, on any path, names the article it encodes (issue 13):
+    each RuleViolation and IllegalTransition built in this process is checked at the end of
+    the test, so a new refusal without a citation fails the first test that reaches it."""
+    uncited: list[str] = []
+    for cls in (RuleViolation, IllegalTransition):
+        built = cls.__init__
+
+        def init(self: Any, *args: Any, _built: Callable[..., None] = built, **kwargs: Any) -> None:
+            _built(self, *args, **kwargs)
+            if not cites_the_law(self.rule):
+                uncited.append(f"{type(self).__name__} {self} (rule {self.rule!r})")
+
+        monkeypatch.setattr(cls, "__init__", init)
+    yield
+    assert not uncited, "refusals that cite no article:\n  " + "\n  ".join(uncited)
 
 
 @pytest.fixture(scope="session")

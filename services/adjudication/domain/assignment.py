@@ -20,7 +20,7 @@ from services.adjudication.domain.commands import (
 )
 from services.adjudication.domain.lifecycle import SUPERVISOR_ONLY, guard
 from shared.outcome import Outcome
-from shared.refusals import RuleViolation
+from shared.refusals import NETRA_RULE, RuleViolation
 
 
 class NotPermitted(Exception):
@@ -49,7 +49,9 @@ def assign(case: Case, cmd: AssignInvestigator, d: Deciding) -> Outcome:
     """Assign, or reassign with a reason; a recused investigator cannot be given the case back."""
     guard("assignment", case)
     if cmd.investigator_id == case.assignee:
-        raise RuleViolation("investigator_id", f"{cmd.investigator_id} is already assigned", "assignment")
+        raise RuleViolation(
+            "investigator_id", f"{cmd.investigator_id} is already assigned", f"ONE_ASSIGNEE ({NETRA_RULE})"
+        )
     if cmd.investigator_id in case.recused:
         raise RuleViolation(
             "investigator_id",
@@ -57,7 +59,9 @@ def assign(case: Case, cmd: AssignInvestigator, d: Deciding) -> Outcome:
             "PP 42/2004 Ps 11 c",
         )
     if case.assignee is not None and not cmd.reason:
-        raise RuleViolation("reason", "reassigning a case needs a reason", "assignment")
+        raise RuleViolation(
+            "reason", "reassigning a case needs a reason", f"REASSIGNMENT_REASON ({NETRA_RULE})"
+        )
     payload = {"investigator_id": cmd.investigator_id, "previous": case.assignee, "reason": cmd.reason}
     return decision(ev.INVESTIGATOR_ASSIGNED, payload, d.at)
 
@@ -79,7 +83,9 @@ def record_subject_profile(case: Case, cmd: RecordSubjectProfile, d: Deciding) -
     given = {k: (v.value if hasattr(v, "value") else v) for k, v in asdict(cmd).items() if v is not None}
     reason = given.pop("reason", None)
     if not given:
-        raise RuleViolation("body", "give at least one field of the subject to record", "subject profile")
+        raise RuleViolation(
+            "body", "give at least one field of the subject to record", f"SUBJECT_PROFILE ({NETRA_RULE})"
+        )
     previous = {k: case.subject.get(k) for k in given}
     return decision(
         ev.SUBJECT_PROFILE_RECORDED, {"subject": given, "previous": previous, "reason": reason}, d.at

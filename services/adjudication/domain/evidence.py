@@ -13,9 +13,10 @@ from services.adjudication.domain.commands import AddEvidence, Deciding, RecordC
 from services.adjudication.domain.lifecycle import guard
 from services.adjudication.domain.vocabulary import CustodyAction
 from shared.outcome import Outcome
-from shared.refusals import RuleViolation
+from shared.refusals import NETRA_RULE, RuleViolation
 
-CUSTODY = "chain of custody"
+# The evidence register is Netra's own: no article of PP 94/2021 sets its steps.
+CUSTODY = f"CHAIN_OF_CUSTODY ({NETRA_RULE})"
 
 
 def add_evidence(case: Case, cmd: AddEvidence, d: Deciding) -> Outcome:

@@ -28,7 +28,7 @@ from services.adjudication.domain.rules import RuleSet
 from services.adjudication.domain.vocabulary import Category, EmployeeType, Level
 from shared.legaltime import at_start_of, legal_date
 from shared.outcome import Outcome
-from shared.refusals import RuleViolation, RuleViolations
+from shared.refusals import NETRA_RULE, RuleViolation, RuleViolations
 
 
 def record_finding(case: Case, cmd: RecordFinding, d: Deciding) -> Outcome:
@@ -45,7 +45,9 @@ def record_finding(case: Case, cmd: RecordFinding, d: Deciding) -> Outcome:
             )
         )
     if not cmd.proven and cmd.violations:
-        problems.append(RuleViolation("violations", "a finding of not proven names no violation", "finding"))
+        problems.append(
+            RuleViolation("violations", "a finding of not proven names no violation", "PP 94/2021 Ps 33(2)")
+        )
     if cmd.repeat and not cmd.repeat_of:
         problems.append(
             RuleViolation("repeat_of", "name the earlier decision this repeats", "PP 94/2021 Ps 35(2)")
@@ -116,7 +118,9 @@ def _date_problems(case: Case, found_on: date, today: date) -> list[RuleViolatio
     """A finding follows the examination it rests on and is not dated ahead of today."""
     problems = []
     if found_on > today:
-        problems.append(RuleViolation("found_on", f"{found_on} is in the future", "finding date"))
+        problems.append(
+            RuleViolation("found_on", f"{found_on} is in the future", f"NO_FUTURE_DATES ({NETRA_RULE})")
+        )
     signed_on = (case.bap or {}).get("signed_on")
     if signed_on and found_on < date.fromisoformat(signed_on):
         problems.append(

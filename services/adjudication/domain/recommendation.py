@@ -23,7 +23,7 @@ from services.adjudication.domain.lifecycle import guard
 from services.adjudication.domain.rules import BodyPeriod, RuleSet
 from services.adjudication.domain.vocabulary import RecommendationCategory
 from shared.outcome import Outcome
-from shared.refusals import RuleViolation, RuleViolations
+from shared.refusals import NETRA_RULE, RuleViolation, RuleViolations
 
 PPK_FOLLOW_UP = "ppk_follow_up"
 
@@ -78,7 +78,9 @@ def record_recommendation(case: Case, cmd: RecordRecommendation, d: Deciding) ->
         )
     requested = case.recommendation_request
     if requested and cmd.issued_on.isoformat() < requested["requested_on"]:
-        problems.append(RuleViolation("issued_on", "cannot be before the request", "recommendation"))
+        problems.append(
+            RuleViolation("issued_on", "cannot be before the request", f"STEPS_IN_ORDER ({NETRA_RULE})")
+        )
     if problems:
         raise RuleViolations(problems)
     payload = {

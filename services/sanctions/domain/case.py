@@ -16,7 +16,7 @@ from typing import Any
 from services.sanctions.domain import events as ev
 from services.sanctions.domain.referral import Referral
 from shared.envelope import Envelope, NewEvent
-from shared.refusals import IllegalTransition
+from shared.refusals import STATE_MACHINE, IllegalTransition
 
 
 class State(enum.StrEnum):
@@ -172,7 +172,7 @@ class Case:
             actions.append(Action.COMPLETION)
         return actions
 
-    def require(self, action: Action, reason: str = "", rule: str = "") -> None:
+    def require(self, action: Action, reason: str = "", rule: str = STATE_MACHINE) -> None:
         """Refuse ``action`` with 409 (state and allowed actions, and ``rule`` with its article
         when the law is why) unless the case allows it."""
         allowed = self.allowed()
