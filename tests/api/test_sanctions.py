@@ -117,7 +117,7 @@ def test_a_decision_breaking_the_law_is_422_naming_field_rule_and_article(
     unauthorised = command(client, official, case_id, "decision", signer, 1)
     assert unauthorised.status_code == 422
     assert list(js(unauthorised)["errors"]) == ["signed_as"]
-    assert "may impose RINGAN over this employee, not B2" in js(unauthorised)["errors"]["signed_as"][0]
+    assert "may impose RINGAN over this employee, so not B2" in js(unauthorised)["errors"]["signed_as"][0]
     malformed = command(client, official, case_id, "decision", {"penalty": "B2", "decided_on": "9 Dec"}, 1)
     assert malformed.status_code == 422 and list(js(malformed)["errors"]) == ["decided_on"]
     unknown = command(client, official, case_id, "decision", {**DECISION, "fine": 5}, 1)

@@ -24,7 +24,7 @@ from typing import Any
 from services.sanctions.domain import events as ev
 from services.sanctions.domain.case import Action, Case
 from services.sanctions.domain.catalogue import penalty_record
-from services.sanctions.domain.delivery import APPEAL_WINDOW, TAKES_EFFECT
+from services.sanctions.domain.delivery import APPEAL_WINDOW, TAKES_EFFECT, filing_rule, keberatan_addressee
 from services.sanctions.domain.execution import take_effect
 from services.sanctions.domain.rules import Category, RuleBook, RuleSet
 from shared.legaltime import require_dated
@@ -119,11 +119,13 @@ def file(
     assert case.received_on is not None and case.appeal_limit is not None and case.rule_set is not None
     require_dated("filed_on", filed_on, not_before=case.received_on, today=today)
     limit = case.appeal_limit
-    base = {"filed_on": filed_on.isoformat(), "appeal_limit": limit.isoformat(), "basis": spec.basis}
+    rule_set = book.named(case.rule_set)
+    filing = filing_rule(case, rule_set, kind)
+    basis = filing.basis.cite() if filing else spec.basis
+    base = {"filed_on": filed_on.isoformat(), "appeal_limit": limit.isoformat(), "basis": basis}
     if filed_on > limit:
         # Tidak dapat diterima: recorded, and nothing else changes (PP 79/2021 Ps 4(2), 12).
         return Outcome([ev.dated(spec.rejected, {**base, "ruling": "TIDAK_DAPAT_DITERIMA"}, filed_on)])
-    rule_set = book.named(case.rule_set)
     addressed_to, starts = _route(kind, case, rule_set, calendar, filed_on)
     filed = ev.dated(
         spec.filed,
@@ -169,7 +171,11 @@ def decide(kind: str, case: Case, book: RuleBook, decision: AppealDecision, toda
     in_force_on = decision.in_force_on or decision.decided_on
     if decision.in_force_on is not None and decision.in_force_on < decision.decided_on:
         raise RuleViolations(
-            [RuleViolation("in_force_on", "must not be before decided_on", "STEPS_IN_ORDER")]
+            [
+                RuleViolation(
+                    "in_force_on", "must not be before decided_on", "APPEAL_IN_FORCE_ON (PP 94/2021 Ps 38(2))"
+                )
+            ]
         )
     payload = {
         "ruling": decision.ruling.value,
@@ -223,7 +229,7 @@ def standing_penalty(rule_set: RuleSet, case: Case, decision: AppealDecision) ->
                 RuleViolation(
                     "penalty",
                     f"{decision.penalty} is not a penalty for this employee under {rule_set.name}",
-                    "PENALTY_CATALOGUE",
+                    f"PENALTY_CATALOGUE ({rule_set.name}; {rule_set.selection.cite()})",
                 )
             ]
         )
@@ -265,8 +271,7 @@ def _route(
 
     if kind == BANDING:
         return "BPASN", [clock("ppk_answer"), clock("bpasn_decision")]
-    signer = case.decision["signed_as"]["official"] if case.decision else None
-    if signer in rule_set.ppk_officials[0]:
+    if keberatan_addressee(case, rule_set) == "PPK":
         return "PPK", [clock("keberatan_decision")]
     return "ATASAN_PEJABAT", [clock("keberatan_decision"), clock("official_answer")]
 

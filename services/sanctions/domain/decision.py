@@ -27,7 +27,7 @@ from services.sanctions.domain.rules import Category, Penalty, RuleBook, RuleSet
 from shared import legaltime
 from shared.envelope import Envelope, NewEvent
 from shared.outcome import DeadlineStart, Outcome
-from shared.refusals import RuleViolation, RuleViolations
+from shared.refusals import NETRA_RULE, RuleViolation, RuleViolations
 from shared.workdays import WorkingCalendar
 
 
@@ -80,7 +80,7 @@ def decide(case: Case, book: RuleBook, calendar: WorkingCalendar, request: Decis
         raise RuleViolation(
             "penalty",
             f"no penalty catalogue covers an incident on {referral.incident_date}; an administrator must add one",
-            "RULE_SET_IN_FORCE (sanctions rules, chosen by incident date)",
+            "RULE_SET_IN_FORCE (PP 94/2021 Ps 40(3)-(4), R: the rules in force on the incident date)",
         )
     penalty, signer = validate(rule_set, referral, request)
     return Outcome(
@@ -174,7 +174,9 @@ def _date_problems(referral: Referral, request: DecisionRequest) -> list[RuleVio
     if request.decided_on > today:
         return [
             RuleViolation(
-                "decided_on", f"{request.decided_on} is after today ({today})", "NO_FUTURE_DECISION"
+                "decided_on",
+                f"{request.decided_on} is after today ({today})",
+                f"NO_FUTURE_DATES ({NETRA_RULE})",
             )
         ]
     if request.decided_on < referral.referred_on:
@@ -290,14 +292,15 @@ def _signer(
         ]
     if authority.covers(penalty):
         return authority, []
-    able = (
-        ", ".join(a.label() for a in referral.who_may_impose(penalty)) or "no official listed in the referral"
-    )
+    who = referral.who_may_impose(penalty)
+    able = ", ".join(f"{a.label()} ({a.basis})" for a in who) or "no official listed in the referral"
+    # The signer's own article, and the article of whoever holds the power instead.
+    basis = ", ".join(dict.fromkeys([authority.basis or "PP 94/2021 Ps 17-25", *(a.basis for a in who)]))
     return authority, [
         RuleViolation(
             "signed_as",
-            f"{named} may impose {', '.join(sorted(authority.may_impose))} over this employee, not "
-            f"{penalty.code} ({penalty.level.value if penalty.level else '-'}); who may: {able}",
-            f"PYBM_AUTHORITY ({authority.basis or 'PP 94/2021 Ps 17-25'})",
+            f"{named} may impose {authority.powers()} over this employee, so not {penalty.code} "
+            f"({penalty.level.value if penalty.level else '-'}); who may: {able}",
+            f"PYBM_AUTHORITY ({basis})",
         )
     ]

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from services.sanctions.domain import events as ev
 from services.sanctions.domain.case import Action, Case
-from services.sanctions.domain.rules import RuleBook
+from services.sanctions.domain.rules import DeadlineRule, RuleBook, RuleSet
 from shared.legaltime import require_dated
 from shared.outcome import DeadlineStart, Outcome
 from shared.workdays import DayCount, WorkingCalendar
@@ -24,6 +24,9 @@ DELIVERY_METHODS = ("IN_PERSON", "MAIL")
 TAKES_EFFECT = "takes_effect"
 APPEAL_WINDOW = "appeal_window"
 FILING_RULE = {"KEBERATAN": "keberatan_filing", "BANDING": "banding_filing"}
+# A keberatan against an official other than the PPK goes to that official's superior
+# (PP 79/2021 Ps 3(3)), whose window has its own article (Ps 7).
+SUPERIOR_FILING_RULE = "keberatan_filing_superior"
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,19 @@ def issue_decree(case: Case, decree: Decree, today: date) -> Outcome:
     return Outcome(events)
 
 
+def keberatan_addressee(case: Case, rule_set: RuleSet) -> str:
+    """``PPK`` when the PPK decided (PP 79/2021 Ps 3(2)), else ``ATASAN_PEJABAT`` (Ps 3(3))."""
+    signer = case.decision["signed_as"]["official"] if case.decision else None
+    return "PPK" if signer in rule_set.ppk_officials[0] else "ATASAN_PEJABAT"
+
+
+def filing_rule(case: Case, rule_set: RuleSet, route: str) -> DeadlineRule | None:
+    """The rule of the window for contesting the penalty by ``route``, None if it has none."""
+    if route == "KEBERATAN" and keberatan_addressee(case, rule_set) == "ATASAN_PEJABAT":
+        return rule_set.deadline(SUPERIOR_FILING_RULE)
+    return rule_set.deadline(FILING_RULE[route]) if route in FILING_RULE else None
+
+
 def deliver(
     case: Case, book: RuleBook, calendar: WorkingCalendar, received_on: date, method: str, today: date
 ) -> Outcome:
@@ -86,7 +102,7 @@ def deliver(
     takes = rule_set.deadline("takes_effect")
     in_force_on = calendar.add_days(received_on, takes.days, takes.count)
     route = case.penalty["appeal_route"]
-    filing = rule_set.deadline(FILING_RULE[route]) if route in FILING_RULE else None
+    filing = filing_rule(case, rule_set, route)
     limit = calendar.add_days(received_on, filing.days, filing.count) if filing else None
     due = date.fromisoformat(case.decision["delivery_due_on"])
     payload = {

@@ -41,6 +41,14 @@ class Authority:
         """Whether this is the official named by ``official`` and ``relation``."""
         return self.official == official and self.relation == relation
 
+    def powers(self) -> str:
+        """What the official may impose, as the law narrows it: ``RINGAN, BERAT (B1, B2 only)``."""
+        order = {"RINGAN": 0, "SEDANG": 1, "BERAT": 2}
+        return ", ".join(
+            f"{item} ({', '.join(sorted(self.penalties[item]))} only)" if item in self.penalties else item
+            for item in sorted(self.may_impose, key=lambda item: (order.get(item, 3), item))
+        )
+
     def label(self) -> str:
         """``JPT_MADYA (TWO_LEVELS_UP)`` or ``PPK_PROVINSI``."""
         return f"{self.official} ({self.relation})" if self.relation else self.official

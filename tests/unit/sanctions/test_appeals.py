@@ -28,7 +28,7 @@ def test_a_timely_keberatan_goes_to_the_ppk_and_stops_the_penalty_taking_effect(
     story = objected()
     filed = story.history[-1]
     assert filed.event_type == "sanctions.objection_filed"
-    assert filed.payload["addressed_to"] == "PPK"
+    assert (filed.payload["addressed_to"], filed.payload["basis"]) == ("PPK", "PP 79/2021 Ps 4(2) [V]")
     # 21 working days from 20 Dec 2024, skipping 25-26 Dec and 1 Jan.
     assert filed.payload["keberatan_decision_due_on"] == "2025-01-23"
     assert story.case.state is State.UNDER_KEBERATAN
@@ -63,6 +63,8 @@ def test_a_keberatan_against_another_officials_decision_goes_to_the_superior() -
         appeals.file(appeals.KEBERATAN, story.case, BOOK, CALENDAR, date(2024, 12, 13), TODAY)
     )[0]
     assert filed.payload["addressed_to"] == "ATASAN_PEJABAT"
+    # Its window's article is the superior's (Ps 7), not the PPK's (Ps 4(2)): until issue 13, Ps 4(2).
+    assert filed.payload["basis"] == "PP 79/2021 Ps 7 [R]"
     assert filed.payload["official_answer_due_on"] == "2024-12-23"  # 6 working days
     assert [a.value for a in story.case.allowed()] == ["objection_answer", "objection_decision"]
     story.record(appeals.answer(appeals.KEBERATAN, story.case, date(2024, 12, 19), TODAY))

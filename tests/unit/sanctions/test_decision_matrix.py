@@ -330,6 +330,19 @@ def test_a_lighter_penalty_says_the_official_commits_a_violation() -> None:
     assert violation.rule == "PENALTY_NOT_LIGHTER_THAN_FINDING (PP 94/2021 Ps 24)"
 
 
+def test_a_ppk_refused_a_dismissal_is_told_what_they_may_impose_and_the_presidents_article() -> None:
+    authorities = [PPK_PROV_NARROWED, PRESIDEN_NARROWED]
+    with pytest.raises(RuleViolations) as refused:
+        _decide("BERAT", "DISIPLIN", "B3", PPK_PROV_NARROWED, authorities, "PNS", "2024-10-12", False)
+    [violation] = refused.value.violations
+    # Until issue 13: "may impose BERAT, RINGAN, SEDANG ... not B3 (BERAT)", citing Ps 18(1) only.
+    assert violation.message.startswith(
+        "PPK_PROVINSI may impose RINGAN, SEDANG, BERAT (B1, B2 only) over this employee, so not B3 (BERAT)"
+    )
+    assert "who may: PRESIDEN (PP 94/2021 Ps 17(2))" in violation.message
+    assert violation.rule == "PYBM_AUTHORITY (PP 94/2021 Ps 18(1), PP 94/2021 Ps 17(2))"
+
+
 def test_an_official_not_listed_in_the_referral_has_no_power() -> None:
     administrator: dict[str, Any] = {
         "official": "ADMINISTRATOR",

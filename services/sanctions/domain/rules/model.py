@@ -36,6 +36,7 @@ DEADLINE_KINDS = (
     "delivery",
     "takes_effect",
     "keberatan_filing",
+    "keberatan_filing_superior",
     "keberatan_decision",
     "official_answer",
     "banding_filing",
