@@ -23,6 +23,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from shared.config import SERVICES, Settings
+from shared.corrections import withdrawals
 from shared.db import create_engine
 from shared.envelope import Envelope
 
@@ -157,21 +158,11 @@ def history_of(
     history = CaseHistory(case_id, as_of, time, known=bool(every))
     kept = [e for e in every if as_of is None or _instant(e, time) <= as_of]
     # By valid time the story is as known now: every correction counts, whatever its date.
-    history.withdrawn = withdrawals(every if time == "valid" else kept)
+    history.withdrawn = withdrawals(e.envelope for e in (every if time == "valid" else kept))
     if time == "valid":
         kept = [e for e in kept if e.envelope.event_id not in history.withdrawn]
     history.events = causal_order(kept)
     return history
-
-
-def withdrawals(events: Iterable[CaseEvent]) -> dict[str, str]:
-    """Withdrawn event id -> the id of the ``*.lapse_withdrawn`` among ``events`` naming it."""
-    return {
-        w["event_id"]: e.envelope.event_id
-        for e in events
-        if e.envelope.event_type.endswith(".lapse_withdrawn")
-        for w in e.envelope.payload.get("withdrawn", [])
-    }
 
 
 def causal_order(events: Iterable[CaseEvent]) -> list[CaseEvent]:

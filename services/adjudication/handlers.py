@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from services.adjudication.domain.assignment import authorize
 from services.adjudication.domain.case import Case, State
 from services.adjudication.domain.commands import Deciding
+from services.adjudication.domain.corrections import withdrawing_breaches
 from services.adjudication.domain.lapses import lapse
 from services.adjudication.domain.opening import note_report, note_supplement, open_examination
 from services.adjudication.domain.rules import RuleBook
@@ -81,7 +82,8 @@ class Adjudication:
             # Kept so the answer is the history decided on plus what was appended: its
             # version is the one this command made, whatever commits after it.
             decided_on[:] = history
-            return decide(Case.from_events(history, case_id), command, deciding)
+            outcome = decide(Case.from_events(history, case_id), command, deciding)
+            return withdrawing_breaches(history, outcome)
 
         with SqlUnitOfWork(self.engine, self.clock) as uow:
             case = Case.from_events(uow.events.load(case_id), case_id)

@@ -350,6 +350,46 @@ def test_a_lapsed_ppk_follow_up_is_recorded_once_as_a_breach_and_the_case_lists_
     assert statuses == {"ppk_follow_up": "MET_LATE", "examination_1": "PENDING"}
 
 
+def test_a_summons_dated_inside_the_follow_up_but_entered_after_its_lapse_withdraws_the_breach(
+    adjudication: Flask, client: FlaskClient, supervisor: Headers
+) -> None:
+    case_id = register_case(adjudication)
+    recommendation = {"number": "R-1", "issued_on": "2024-03-04", "category": "DISIPLIN", "level": "SEDANG"}
+    ok(command(client, supervisor, case_id, "recommendation", recommendation))
+    acknowledged = {"received_on": "2024-03-05", "ppk": "Gubernur"}
+    ok(command(client, supervisor, case_id, "ppk-acknowledgement", acknowledged))
+    clock = runtime(adjudication).clock
+    assert isinstance(clock, ManualClock)
+    clock.set(datetime(2024, 3, 25, 1, tzinfo=UTC))
+    assert WIRING.on_deadline_missed is not None
+    scheduler = DeadlineScheduler(
+        runtime(adjudication).engine, clock, WIRING.on_deadline_missed, "adjudication"
+    )
+    assert scheduler.run_once() == 1  # follow-up due 19 Mar: a breach, the PPK non-compliant
+    # The summons was signed on the 19th, the last day; the clerk types it in on the 25th.
+    in_time = {**SUMMONS, "letter_date": "2024-03-19", "examination_date": "2024-03-26"}
+    done = ok(command(client, supervisor, case_id, "summons", in_time))
+    assert done["state"] == "SUMMONS_1_ISSUED"
+    detail = client.get(f"/v1/cases/{case_id}", headers=supervisor).get_json()
+    assert detail["ppk_noncompliant"] is False
+    assert {d["kind"]: d["status"] for d in detail["deadlines"]}["ppk_follow_up"] == "MET"
+    assert client.get("/v1/cases?overdue=true", headers=supervisor).get_json() == []
+    events = [e["envelope"] for e in client.get(f"/v1/cases/{case_id}/events", headers=supervisor).get_json()]
+    assert [e["event_type"] for e in events[-4:]] == [
+        "adjudication.deadline_missed",
+        "adjudication.ppk_noncompliance_recorded",
+        "adjudication.lapse_withdrawn",
+        "adjudication.summons_issued",
+    ]
+    correction = events[-2]["payload"]
+    assert [w["event_type"] for w in correction["withdrawn"]] == [
+        "adjudication.deadline_missed",
+        "adjudication.ppk_noncompliance_recorded",
+    ]
+    assert correction["deadlines"] == [{"kind": "ppk_follow_up", "due_on": "2024-03-19"}]
+    assert scheduler.run_once() == 0  # nothing lapses again
+
+
 def test_the_list_filters_by_assignee_and_region_and_paginates(
     adjudication: Flask, client: FlaskClient, supervisor: Headers
 ) -> None:

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from services.adjudication.domain import events as ev
+from shared.corrections import withdrawn
 from shared.envelope import Envelope
 
 
@@ -85,9 +86,14 @@ class Case:
 
     @classmethod
     def from_events(cls, history: Sequence[Envelope], case_id: str | None = None) -> Case:
-        """The case after every event of ``history`` (its own stream, in version order)."""
+        """The case after every event of ``history`` (its own stream, in version order) but the
+        breaches a later ``lapse_withdrawn`` withdrew."""
         case = cls(case_id=case_id or (history[0].stream_id if history else ""))
+        gone = withdrawn(history)
         for envelope in history:
+            if envelope.event_id in gone:
+                case.version = envelope.stream_version  # withdrawn, but still a version
+                continue
             case.apply(envelope)
         return case
 
@@ -112,6 +118,13 @@ class Case:
             for c in self.clocks
             if c.status in ("PENDING", "MISSED") and (not kinds or c.kind in kinds)
         ]
+
+    def met_by(self, on: date, *kinds: str) -> tuple[list[str], list[str]]:
+        """The clocks of ``kinds`` still open that a fact dated ``on`` meets: in time (on or
+        before their last day) and late, judged by the fact's legal date, not by when it is
+        entered or whether the scheduler has run."""
+        open_ = [c for c in self.clocks if c.kind in kinds and c.status in ("PENDING", "MISSED")]
+        return [c.kind for c in open_ if on <= c.due_on], [c.kind for c in open_ if on > c.due_on]
 
     def levels_in_question(self, violations: Mapping[str, Any]) -> set[str]:
         """Levels the case may end in: the alleged codes' catalogue levels and the recommendation's."""

@@ -42,12 +42,14 @@ def decision(
     meets: Sequence[str] = (),
     meets_late: Sequence[str] = (),
     cancels: Sequence[str] = (),
+    judged_on: date | None = None,
 ) -> Outcome:
     """One event, with its clocks in its payload and in the Outcome.
 
     ``meets_late``: clocks the event meets after their last day (the scheduler may not have
     recorded the lapse yet); the payload lists them under ``met_late`` and the case shows them
-    MET_LATE. The scheduler's rows are closed as for ``meets``: nothing is left to lapse."""
+    MET_LATE. The scheduler's rows are closed as for ``meets``: nothing is left to lapse.
+    ``judged_on``: the fact's legal date the two were told apart by (domain.corrections)."""
     body = dict(payload)
     starts_out = []
     started = []
@@ -70,5 +72,7 @@ def decision(
         body["deadlines"] = {"started": started, "met": list(meets), "cancelled": list(cancels)}
         if meets_late:
             body["deadlines"]["met_late"] = list(meets_late)
+        if judged_on is not None and (meets or meets_late):
+            body["deadlines"]["judged_on"] = judged_on.isoformat()
     event = NewEvent(event_type, body, at, rule_set=rule_set)
     return Outcome([event], starts=starts_out, meets=[*meets, *meets_late], cancels=list(cancels))

@@ -42,3 +42,5 @@ CASE_CLOSED_NOT_PROVEN = PREFIX + "case_closed_not_proven"
 CASE_REFERRED = PREFIX + "case_referred"
 
 DEADLINE_MISSED = PREFIX + "deadline_missed"
+# A breach the scheduler recorded before a fact meeting the clock in time was entered.
+LAPSE_WITHDRAWN = PREFIX + "lapse_withdrawn"

@@ -83,7 +83,7 @@ def _summons(case: Case, cmd: IssueSummons, d: Deciding, n: int) -> Outcome:
         "signed_by": cmd.signed_by,
         "basis": rule.basis.record(),
     }
-    meets, meets_late = case.pending(PPK_FOLLOW_UP), list[str]()
+    meets, meets_late = case.met_by(cmd.letter_date, PPK_FOLLOW_UP)
     if n == 2:
         # Judged against the clock the absence started (its own rule set and due date).
         due = _second_summons_due(case, rules, d.calendar)
@@ -103,6 +103,7 @@ def _summons(case: Case, cmd: IssueSummons, d: Deciding, n: int) -> Outcome:
         starts=[Start(examination_clock(n), rule, cmd.letter_date)],
         meets=meets,
         meets_late=meets_late,
+        judged_on=cmd.letter_date,
     )
 
 
@@ -128,7 +129,10 @@ def record_attendance(case: Case, cmd: RecordAttendance, d: Deciding) -> Outcome
         "mode": cmd.mode.value,
         "late": cmd.examined_on.isoformat() > letter["examination_due_on"],
     }
-    return decision(ev.ATTENDANCE_RECORDED, payload, d.at, meets=case.pending(examination_clock(n)))
+    meets, meets_late = case.met_by(cmd.examined_on, examination_clock(n))
+    return decision(
+        ev.ATTENDANCE_RECORDED, payload, d.at, meets=meets, meets_late=meets_late, judged_on=cmd.examined_on
+    )
 
 
 def record_absence(case: Case, cmd: RecordAbsence, d: Deciding) -> Outcome:
@@ -140,6 +144,7 @@ def record_absence(case: Case, cmd: RecordAbsence, d: Deciding) -> Outcome:
     if cmd.missed_on.isoformat() < letter["letter_date"]:
         raise RuleViolation("missed_on", "cannot be before the summons letter", "PP 94/2021 Ps 26")
     rules = d.rules_on(cmd.missed_on, "missed_on")
+    meets, meets_late = case.met_by(cmd.missed_on, examination_clock(n))
     payload: dict[str, object] = {"summons": n, "missed_on": cmd.missed_on.isoformat(), "note": cmd.note}
     starts = []
     if n == 1:
@@ -161,5 +166,7 @@ def record_absence(case: Case, cmd: RecordAbsence, d: Deciding) -> Outcome:
         rule_set=rules.name,
         calendar=d.calendar,
         starts=starts,
-        meets=case.pending(examination_clock(n)),
+        meets=meets,
+        meets_late=meets_late,
+        judged_on=cmd.missed_on,
     )

@@ -101,6 +101,11 @@ _COLUMNS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     ev.INVESTIGATOR_RECUSED: lambda p: {"assignee": None},
     ev.SUBJECT_PROFILE_RECORDED: _profile,
     ev.PPK_NONCOMPLIANCE_RECORDED: lambda p: {"ppk_noncompliant": True},
+    ev.LAPSE_WITHDRAWN: lambda p: (
+        {"ppk_noncompliant": False}
+        if any(w["event_type"] == ev.PPK_NONCOMPLIANCE_RECORDED for w in p["withdrawn"])
+        else {}
+    ),
     ev.TEMPORARILY_RELEASED: lambda p: {"temporarily_released": True},
     ev.FINDING_RECORDED: lambda p: {"finding_level": p["level"], "finding_category": p["category"]},
     ev.CASE_REFERRED: lambda p: {"deciding_official": p["deciding_official"]["official"]},
@@ -131,6 +136,11 @@ def _deadlines(conn: sa.Connection, e: Envelope) -> None:
         _set_status(conn, e, clocks.get("cancelled", []), {"PENDING": "CANCELLED"})
     if e.event_type == ev.DEADLINE_MISSED:
         _set_status(conn, e, [e.payload["kind"]], {"PENDING": "MISSED"})
+    if e.event_type == ev.LAPSE_WITHDRAWN:
+        # Pending again until the fact that follows meets it.
+        _set_status(
+            conn, e, [w["kind"] for w in e.payload["withdrawn"] if "kind" in w], {"MISSED": "PENDING"}
+        )
 
 
 def _set_status(conn: sa.Connection, e: Envelope, kinds: Sequence[str], moves: Mapping[str, str]) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from services.sanctions.domain import events as ev
 from services.sanctions.domain.referral import Referral
+from shared.corrections import withdrawn
 from shared.envelope import Envelope, NewEvent
 from shared.refusals import STATE_MACHINE, IllegalTransition
 
@@ -184,13 +185,6 @@ class Case:
         """In force, executed, nothing pending, and no appeal can still come in time."""
         settled = self.window_closed or self.appeal_decided or self.moral
         return self.in_force and self.executed and self.appeal is None and settled and not self.closed
-
-
-def withdrawn(history: Iterable[Envelope]) -> frozenset[str]:
-    """The ids of the events that ``sanctions.lapse_withdrawn`` events in ``history`` withdrew."""
-    return frozenset(
-        w["event_id"] for e in history if e.event_type == ev.LAPSE_WITHDRAWN for w in e.payload["withdrawn"]
-    )
 
 
 # --- how each event changes the case ---------------------------------------------------------

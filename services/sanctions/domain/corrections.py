@@ -23,8 +23,9 @@ from datetime import date, datetime
 from typing import Any
 
 from services.sanctions.domain import events as ev
-from services.sanctions.domain.case import Case, withdrawn
+from services.sanctions.domain.case import Case
 from services.sanctions.domain.delivery import APPEAL_WINDOW, TAKES_EFFECT
+from shared.corrections import named, withdrawn
 from shared.envelope import Envelope, NewEvent
 from shared.legaltime import at_start_of, legal_date
 from shared.outcome import Outcome
@@ -104,7 +105,7 @@ def _withdrawal(history: Sequence[Envelope], late: Sequence[Lapse], fact: str, v
     payload = {
         "fact": fact,
         "valid_on": valid_on.isoformat(),
-        "withdrawn": [_named(e) for e in events],
+        "withdrawn": [named(e) for e in events],
         "deadlines": [{"kind": lapse.kind, "lapsed_on": lapse.lapsed_on.isoformat()} for lapse in late],
         "reason": (
             f"{fact} dated {valid_on.isoformat()} was entered after the lapse of {kinds} was "
@@ -113,18 +114,6 @@ def _withdrawal(history: Sequence[Envelope], late: Sequence[Lapse], fact: str, v
         "restored": _restated(corrected),
     }
     return NewEvent(ev.LAPSE_WITHDRAWN, payload, at_start_of(valid_on))
-
-
-def _named(e: Envelope) -> dict[str, Any]:
-    named = {
-        "event_id": e.event_id,
-        "event_type": e.event_type,
-        "occurred_at": e.occurred_at,
-        "recorded_at": e.recorded_at,
-    }
-    if e.event_type == ev.DEADLINE_MISSED:
-        named["kind"] = e.payload["kind"]
-    return named
 
 
 def _restated(case: Case) -> dict[str, Any]:

@@ -295,12 +295,12 @@ def _signer(
     who = referral.who_may_impose(penalty)
     able = ", ".join(f"{a.label()} ({a.basis})" for a in who) or "no official listed in the referral"
     # The signer's own article, and the article of whoever holds the power instead.
-    basis = ", ".join(dict.fromkeys([authority.basis or "PP 94/2021 Ps 17-25", *(a.basis for a in who)]))
+    articles = ", ".join(dict.fromkeys([authority.basis or "PP 94/2021 Ps 17-25", *(a.basis for a in who)]))
     return authority, [
         RuleViolation(
             "signed_as",
             f"{named} may impose {authority.powers()} over this employee, so not {penalty.code} "
             f"({penalty.level.value if penalty.level else '-'}); who may: {able}",
-            f"PYBM_AUTHORITY ({basis})",
+            f"PYBM_AUTHORITY ({articles})",
         )
     ]
