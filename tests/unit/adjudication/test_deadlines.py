@@ -82,6 +82,20 @@ def test_attendance_meets_the_examination_clock() -> None:
     assert [dl.kind for dl in story.uow.resolved] == ["examination_1"]
 
 
+def test_an_examination_after_its_limit_meets_the_clock_late_judged_by_its_own_date() -> None:
+    # Until issue 13 a late attendance showed its clock MET.
+    story = Story().opened()
+    story.do(
+        summons.issue_summons, c.IssueSummons("S-1", d("2024-03-06"), d("2024-03-15"), "Kadis"), SUPERVISOR
+    )
+    [attended] = story.do(
+        summons.record_attendance, c.RecordAttendance(d("2024-03-20"), AttendanceMode.TATAP_MUKA), SUPERVISOR
+    )
+    clocks = attended.payload["deadlines"]
+    assert (clocks["met"], clocks["met_late"], clocks["judged_on"]) == ([], ["examination_1"], "2024-03-20")
+    assert [(cl.kind, cl.status) for cl in story.case.clocks] == [("examination_1", "MET_LATE")]
+
+
 def test_the_ppk_follow_up_runs_fourteen_calendar_days_from_receipt_and_the_summons_meets_it() -> None:
     story = Story().opened()
     story.do(assignment.assign, c.AssignInvestigator("inv.putu"), SUPERVISOR)
