@@ -8,16 +8,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
 from services.sanctions.store.readmodel import READ_MODEL
 from shared.clock import ManualClock
-from shared.db import create_engine
-from shared.envelope import Envelope, canonical_json
-from shared.web.runtime import runtime
-from tests.api.test_sanctions_support import command, js, refer, scheduler
+from shared.envelope import canonical_json
+from tests.api.test_sanctions_support import command, js, rebuilt_read_models_match, refer, scheduler
 
 pytest_plugins = ("tests.api.test_sanctions_support",)
 
@@ -272,29 +269,9 @@ def test_the_read_models_rebuilt_from_the_events_alone_match_the_live_ones(
         "appeal/decision",
         {"ruling": "LIGHTEN", "penalty": "B2", "decided_on": "2025-03-03"},
     )
-    live = runtime(sanctions).engine
-    scratch = create_engine(new_database("sanctions"))
-    try:
-        with live.connect() as conn:
-            envelopes = [
-                Envelope.from_bytes(r.encode())
-                for r in conn.execute(sa.text("SELECT envelope FROM events ORDER BY position")).scalars()
-            ]
-        with scratch.begin() as conn:
-            for envelope in envelopes:
-                READ_MODEL.project(conn, envelope)
-        for table in READ_MODEL.tables:
-            query = sa.text(f"SELECT * FROM {table} ORDER BY 1, 2")
-            with live.connect() as a, scratch.connect() as b:
-                assert [tuple(map(str, r)) for r in a.execute(query)] == [
-                    tuple(map(str, r)) for r in b.execute(query)
-                ]
-        decision = next(e for e in envelopes if e.event_type == "sanctions.decision_issued")
-        prior = [
-            e for e in envelopes if e.stream_id == case_id and e.stream_version < decision.stream_version
-        ]
-        rederived = READ_MODEL.rederive["sanctions.decision_issued"](decision, prior)
-        assert canonical_json(dict(rederived.payload)) == canonical_json(dict(decision.payload))
-    finally:
-        scratch.dispose()
+    envelopes = rebuilt_read_models_match(sanctions, new_database)
+    decision = next(e for e in envelopes if e.event_type == "sanctions.decision_issued")
+    prior = [e for e in envelopes if e.stream_id == case_id and e.stream_version < decision.stream_version]
+    rederived = READ_MODEL.rederive["sanctions.decision_issued"](decision, prior)
+    assert canonical_json(dict(rederived.payload)) == canonical_json(dict(decision.payload))
     assert js(client.get(f"/v1/cases/{case_id}", headers=official))["breaches"] == []

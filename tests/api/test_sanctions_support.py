@@ -11,14 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
 from services.sanctions import create_app
 from services.sanctions.bootstrap import WIRING
 from services.sanctions.handlers import on_case_referred
+from services.sanctions.store.readmodel import READ_MODEL
 from shared.clock import ManualClock
 from shared.config import Settings
+from shared.db import create_engine
 from shared.deadlines import DeadlineScheduler
 from shared.envelope import GENESIS_HASH, Actor, Context, Envelope, NewEvent, seal
 from shared.uow import SqlUnitOfWork
@@ -117,3 +120,25 @@ def command(
 def js(response: Any) -> Any:
     """The JSON body of a test-client response (typed Any for indexing)."""
     return response.get_json()
+
+
+def rebuilt_read_models_match(app: Flask, new_database: NewDatabase) -> list[Envelope]:
+    """Project every stored event into a scratch database and assert its read models equal the
+    live ones; return the events (in log order) for further checks."""
+    live, scratch = runtime(app).engine, create_engine(new_database("sanctions"))
+    try:
+        with live.connect() as conn:
+            rows = conn.execute(sa.text("SELECT envelope FROM events ORDER BY position")).scalars()
+            envelopes = [Envelope.from_bytes(r.encode()) for r in rows]
+        with scratch.begin() as conn:
+            for envelope in envelopes:
+                READ_MODEL.project(conn, envelope)
+        for table in READ_MODEL.tables:
+            query = sa.text(f"SELECT * FROM {table} ORDER BY 1, 2")
+            with live.connect() as a, scratch.connect() as b:
+                assert [tuple(map(str, r)) for r in a.execute(query)] == [
+                    tuple(map(str, r)) for r in b.execute(query)
+                ]
+    finally:
+        scratch.dispose()
+    return envelopes

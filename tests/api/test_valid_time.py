@@ -15,12 +15,9 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.sanctions.store.readmodel import READ_MODEL
 from shared.clock import ManualClock
-from shared.db import create_engine
-from shared.envelope import Envelope
 from shared.web.runtime import runtime
-from tests.api.test_sanctions_support import command, js, refer, scheduler
+from tests.api.test_sanctions_support import command, js, rebuilt_read_models_match, refer, scheduler
 
 pytest_plugins = ("tests.api.test_sanctions_support",)
 
@@ -181,22 +178,8 @@ def test_the_read_models_rebuilt_from_events_with_corrections_match_the_live_one
     entered = [f.valid_on for f in CASE_C]
     entered[3:] = [date(2025, 2, 5)] * 2 + [date(2026, 1, 19)]
     play(sanctions, official, sanctions_clock, CASE_C, entered, [True] * len(CASE_C))
-    live, scratch = runtime(sanctions).engine, create_engine(new_database("sanctions"))
-    try:
-        with live.connect() as conn:
-            rows = conn.execute(sa.text("SELECT envelope FROM events ORDER BY position")).scalars()
-            envelopes = [Envelope.from_bytes(r.encode()) for r in rows]
-        with scratch.begin() as conn:
-            for envelope in envelopes:
-                READ_MODEL.project(conn, envelope)
-        for table in READ_MODEL.tables:
-            query = sa.text(f"SELECT * FROM {table} ORDER BY 1, 2")
-            with live.connect() as a, scratch.connect() as b:
-                assert [tuple(map(str, r)) for r in a.execute(query)] == [
-                    tuple(map(str, r)) for r in b.execute(query)
-                ]
-    finally:
-        scratch.dispose()
+    envelopes = rebuilt_read_models_match(sanctions, new_database)
+    assert any(e.event_type == "sanctions.lapse_withdrawn" for e in envelopes)
 
 
 @st.composite
