@@ -75,6 +75,9 @@ class ServiceAudit:
         """One line for people."""
         state = "ok" if self.ok else f"{len(self.findings)} FLAWS"
         kafka = f"{self.kafka_records} on Kafka" if self.topic_exists else f"topic {self.topic} missing"
+        if self.kafka_duplicates:
+            # The relay re-sends after a crash between send and cursor: same bytes, checked equal.
+            kafka += f" ({self.kafka_duplicates} of them re-published duplicates, byte-identical)"
         pending = f", {self.pending} not yet published" if self.pending else ""
         streams = "auditors" if self.service == AUDIT_DB else "cases"  # one stream per auditor there
         return (

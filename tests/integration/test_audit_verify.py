@@ -174,6 +174,24 @@ def test_an_event_on_kafka_missing_from_the_store_is_named(system: AuditedSystem
     assert forged.event_id in flaws[0] and "not in the store" in flaws[0] and "position 5" in flaws[0]
 
 
+def test_a_re_published_duplicate_is_no_flaw_and_the_summary_says_so(system: AuditedSystem) -> None:
+    # A relay that crashed between send and cursor sends the same record again (issue 16).
+    row = stored(system, "intake", 4)
+    producer = make_producer(system.settings.kafka_bootstrap, "relay-again")
+    producer.send(
+        system.settings.topic("intake"),
+        key=row.stream_id.encode(),
+        value=row.envelope.encode(),
+        headers=[(POSITION_HEADER, b"4"), (LOG_HASH_HEADER, row.log_hash.encode())],
+    ).get(timeout=30)
+    producer.close()
+    report = verify_system(system.settings)
+    assert report.ok, report.text()
+    [intake] = [s for s in report.services if s.service == "intake"]
+    assert (intake.kafka_records, intake.kafka_duplicates) == (5, 1)
+    assert "5 on Kafka (1 of them re-published duplicates, byte-identical)" in intake.summary()
+
+
 def test_a_causation_id_naming_no_event_is_named(system: AuditedSystem) -> None:
     case = system.recorded["intake"][0].stream_id
     ghost = forge(system.recorded["intake"][0])
