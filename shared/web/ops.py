@@ -3,7 +3,9 @@
 ``/healthz`` answers while the process can answer at all: a failing one means restart it.
 ``/readyz`` answers 200 only when the service can do its work (its database, the token
 registry and Kafka all reachable): a failing one means route no traffic to it yet, not
-restart it, since restarting does not bring a database back. It also names each of the
+restart it, since restarting does not bring a database back. Its checks run in the
+background (shared.web.health), so it answers at once even while a probe waits on a dead
+broker. It also names each of the
 service's background processes (relay, consumer, scheduler, webhooks) that is down, from
 their heartbeats; a dead relay does not make the web unready (what it accepts waits in the
 outbox), so it is reported, not counted against readiness.
@@ -12,6 +14,7 @@ outbox), so it is reported, not counted against readiness.
 from __future__ import annotations
 
 import logging
+import time
 
 import marshmallow as ma
 import sqlalchemy as sa
@@ -23,8 +26,9 @@ from shared.config import BACKGROUND_PROCESSES
 from shared.heartbeat import process_states
 from shared.logs import withheld
 from shared.web import metrics
+from shared.web.health import Health, HealthMonitor
 from shared.web.inputs import Blueprint
-from shared.web.runtime import runtime
+from shared.web.runtime import Runtime, runtime
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,13 @@ class ReadinessSchema(ma.Schema):
             "example": {"relay": "ok", "consumer": "down: last heartbeat 42 s ago"},
         },
     )
+    checked_s_ago = ma.fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "how long ago the checks ran (in the background, every 2 s)",
+            "example": 0.4,
+        },
+    )
 
 
 @blp.route("/healthz")
@@ -66,22 +77,40 @@ def healthz() -> dict[str, str]:
 @blp.response(200, ReadinessSchema)
 @blp.alt_response(503, schema=ReadinessSchema, description="A dependency is unreachable")
 def readyz() -> tuple[dict[str, object], int]:
-    """Readiness: the databases answer ``SELECT 1`` and a Kafka broker answers."""
+    """Readiness: the databases answer ``SELECT 1`` and a Kafka broker answers, as last
+    checked in the background (``checked_s_ago``), so the answer never waits on a probe."""
     rt = runtime()
-    checks = {
-        "database": _database_check(rt.engine, rt.tokens.engine),
-        "kafka": kafka_reachable(rt.settings.kafka_bootstrap, KAFKA_TIMEOUT_S) or "ok",
-    }
+    if rt.health is None:
+        rt.health = HealthMonitor(lambda: _probe(rt))
+    health = rt.health.current()
+    if health is None:
+        checks, processes, age = {"readiness": "not checked yet: try again in a moment"}, {}, None
+    else:
+        age = round(rt.health.age_s(health), 1)
+        checks, processes = dict(health.checks), health.extra["processes"]
+        if age > rt.health.stale_s:
+            checks["readiness"] = f"stale: last checked {age} s ago"
     ready = all(v == "ok" for v in checks.values())
-    processes = _process_check(rt.engine, rt.service, rt.clock) if checks["database"] == "ok" else {}
-    if not ready:
-        log.warning("not ready", extra={"checks": checks})
     body: dict[str, object] = {
         "status": "ready" if ready else "not ready",
         "checks": checks,
         "processes": processes,
+        "checked_s_ago": age,
     }
     return body, 200 if ready else 503
+
+
+def _probe(rt: Runtime) -> Health:
+    """One round of the readiness checks (in the monitor's thread)."""
+    checks = {
+        "database": _database_check(rt.engine, rt.tokens.engine),
+        "kafka": kafka_reachable(rt.settings.kafka_bootstrap, KAFKA_TIMEOUT_S) or "ok",
+    }
+    processes = _process_check(rt.engine, rt.service, rt.clock) if checks["database"] == "ok" else {}
+    health = Health(checks, {"processes": processes}, time.monotonic())
+    if not health.ready:
+        log.warning("not ready", extra={"checks": checks})
+    return health
 
 
 @blp.route("/metrics")

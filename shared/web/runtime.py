@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -11,6 +11,7 @@ from shared.auth import TokenRegistry
 from shared.clock import Clock
 from shared.config import Settings
 from shared.keyring import KeyStore
+from shared.web.health import HealthMonitor
 
 EXTENSION = "netra"
 
@@ -25,9 +26,13 @@ class Runtime:
     tokens: TokenRegistry  # on the shared auth database (see shared.auth)
     keys: KeyStore  # the data keys of personal fields (see shared.keyring)
     clock: Clock
+    # Readiness checked in the background, started by the first /readyz (shared.web.ops).
+    health: HealthMonitor | None = field(default=None, repr=False)
 
     def close(self) -> None:
         """Close the connection pools (tests build many apps; gunicorn exits instead)."""
+        if self.health is not None:
+            self.health.stop()
         self.engine.dispose()
         self.tokens.engine.dispose()
         self.keys.engine.dispose()

@@ -19,6 +19,7 @@ from shared.web import MAX_BODY_BYTES
 from shared.web.runtime import runtime
 from tests.api.probe import SECRET_DETAIL
 from tests.conftest import start_broker
+from tests.support.readiness import readiness
 
 ERROR_KEYS = {"code", "status", "message"}
 
@@ -67,7 +68,7 @@ def test_create_app_takes_overrides_of_the_environment_settings(api_settings: Se
 
 
 def test_readyz_is_ready_when_the_database_and_kafka_answer(client: FlaskClient) -> None:
-    response = client.get("/readyz")
+    response = readiness(client, 200)
     assert response.status_code == 200
     body = response.get_json()
     assert {k: body[k] for k in ("status", "checks")} == {
@@ -89,11 +90,11 @@ def test_readyz_names_kafka_while_it_is_down_and_recovers_when_it_is_back(
     try:
         settings = replace(api_settings, kafka_bootstrap=broker.bootstrap)
         client = make_app(settings=settings).test_client()
-        up = client.get("/readyz")
+        up = readiness(client, 200)
         assert up.status_code == 200, up.get_json()
 
         broker.stop()
-        down = client.get("/readyz")
+        down = readiness(client, 503)
         body = down.get_json()
         assert down.status_code == 503, body
         assert body["status"] == "not ready"
@@ -102,7 +103,7 @@ def test_readyz_names_kafka_while_it_is_down_and_recovers_when_it_is_back(
         assert "kafka" in json.dumps(body).lower()
 
         broker.start()
-        back = client.get("/readyz")
+        back = readiness(client, 200, within_s=60)
         assert back.status_code == 200, back.get_json()
     finally:
         broker.stop()
@@ -114,7 +115,7 @@ def test_readyz_names_the_database_when_it_does_not_answer(app: Flask, client: F
     # Nothing listens on port 1: the same failure as a PostgreSQL that went away.
     rt.engine = create_engine("postgresql+psycopg://netra@127.0.0.1:1/nowhere?connect_timeout=2")
     try:
-        response = client.get("/readyz")
+        response = readiness(client, 503)
     finally:
         rt.engine.dispose()
         rt.engine = good

@@ -6,7 +6,6 @@ cannot see it (the newest record deleted)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -29,6 +28,7 @@ from tests.integration.test_audit_verify import flaws_of, stored, tamper
 from tests.support.audit_system import AuditedSystem, build_system
 from tests.support.kafka import at_least, read_topic
 from tests.support.processes import service_processes
+from tests.support.readiness import processes_when
 
 AUDITOR = "auditor-1"
 
@@ -91,14 +91,15 @@ def test_the_audit_relay_process_publishes_each_read_byte_for_byte_and_beats(
     system: AuditedSystem, auditor_app: Flask
 ) -> None:
     client = auditor_app.test_client()
-    assert client.get("/readyz").get_json()["processes"] == {"relay": "down: never seen"}
+    assert processes_when(client, lambda p: p == {"relay": "down: never seen"}) == {
+        "relay": "down: never seen"
+    }
     read_cases(auditor_app, system, 1)
     with service_processes(system.settings, ["netra.audit_app relay"], prefix="ar") as running:
         [record] = read_topic(running.kafka_bootstrap, running.topic("audit"), until=at_least(1))
-        deadline = time.monotonic() + 30
-        while client.get("/readyz").get_json()["processes"]["relay"] != "ok":
-            assert time.monotonic() < deadline, "the audit relay never beat"
-            time.sleep(0.2)
+        assert processes_when(client, lambda p: p["relay"] == "ok")["relay"] == "ok", (
+            "the audit relay never beat"
+        )
         read = stored(system, "audit", 1)
         assert (record.key, record.value) == (f"auditor:{AUDITOR}".encode(), read.envelope.encode())
         assert dict(record.headers) == {POSITION_HEADER: b"1", LOG_HASH_HEADER: read.log_hash.encode()}
