@@ -10,12 +10,15 @@ with the app. A result older than ``stale_s`` counts as not ready: the checker i
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,9 +77,17 @@ class HealthMonitor:
         self._thread.start()
 
     def _run(self) -> None:
+        previous: dict[str, str] | None = None
         while not self._stop.is_set():
             health = self._probe()
             with self._changed:
                 self._latest = health
                 self._changed.notify_all()
+            # Said when it changes, not every round: a broker down for an hour is one line.
+            if health.checks != previous:
+                if not health.ready:
+                    log.warning("not ready", extra={"checks": health.checks})
+                elif previous is not None:
+                    log.info("ready again")
+                previous = health.checks
             self._stop.wait(self._interval_s)

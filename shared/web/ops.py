@@ -13,7 +13,6 @@ outbox), so it is reported, not counted against readiness.
 
 from __future__ import annotations
 
-import logging
 import time
 
 import marshmallow as ma
@@ -29,8 +28,6 @@ from shared.web import metrics
 from shared.web.health import Health, HealthMonitor
 from shared.web.inputs import Blueprint
 from shared.web.runtime import Runtime, runtime
-
-log = logging.getLogger(__name__)
 
 KAFKA_TIMEOUT_S = 2.0
 
@@ -107,10 +104,7 @@ def _probe(rt: Runtime) -> Health:
         "kafka": kafka_reachable(rt.settings.kafka_bootstrap, KAFKA_TIMEOUT_S) or "ok",
     }
     processes = _process_check(rt.engine, rt.service, rt.clock) if checks["database"] == "ok" else {}
-    health = Health(checks, {"processes": processes}, time.monotonic())
-    if not health.ready:
-        log.warning("not ready", extra={"checks": checks})
-    return health
+    return Health(checks, {"processes": processes}, time.monotonic())
 
 
 @blp.route("/metrics")
