@@ -66,6 +66,10 @@ class Settings:
     # The key-encryption key, base64 (NETRA_KEK), or the file holding the KEKs (NETRA_KEK_FILE).
     kek: str | None = field(default=None, repr=False)
     kek_file: Path | None = None
+    # NETRA_CONSUMER_INSTANCE: which of a service's consumers this is (1, 2, …). Each joins its
+    # group as the static member "<group>-<instance>", so a restarted one takes its partitions
+    # straight back; two consumers of one service must have different instances.
+    consumer_instance: str = "1"
 
     def topic(self, service: str) -> str:
         """The topic ``service`` publishes its case events on."""
@@ -104,6 +108,7 @@ class Settings:
             prometheus_multiproc_dir=env.get("PROMETHEUS_MULTIPROC_DIR") or None,
             kek=env.get("NETRA_KEK") or None,
             kek_file=Path(env["NETRA_KEK_FILE"]) if env.get("NETRA_KEK_FILE") else None,
+            consumer_instance=env.get("NETRA_CONSUMER_INSTANCE", "1"),
         )
 
 

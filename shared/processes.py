@@ -115,6 +115,7 @@ def run_consumer(settings: Settings, wiring: ServiceWiring) -> None:
         settings.kafka_bootstrap,
         f"{settings.topic_prefix}{wiring.name}",
         [settings.topic(s) for s in wiring.consumes],
+        instance=settings.consumer_instance,
     )
     try:
         consumer.run(kafka, stop)
