@@ -4,7 +4,9 @@ Starts PostgreSQL (the embedded server unless a DATABASE_URL is configured) and 
 local KRaft broker unless one already answers at KAFKA_BOOTSTRAP_SERVERS), migrates every
 database, creates the topics, then runs each service under gunicorn with its relay and its
 consumer. Each process logs to NETRA_HOME/logs/<name>.log; any of them that dies (a web
-master included) is started again, after a pause that grows while it keeps dying. Ctrl-C (or SIGTERM) stops everything it started, in reverse order.
+master included) is started again, after a pause that grows while it keeps dying, and so are
+the embedded PostgreSQL (on its own port) and the local Kafka broker when it started them.
+Ctrl-C (or SIGTERM) stops everything it started, in reverse order.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -24,7 +27,7 @@ from typing import IO
 from shared.bus import kafka_reachable
 from shared.config import DEADLINE_KEEPERS, PLATFORM_DATABASES, REPO_ROOT, SERVICES, Settings
 from shared.db import prepare_database
-from shared.pg_embedded import EmbeddedPostgres
+from shared.pg_embedded import EmbeddedPostgres, EmbeddedPostgresError
 from shared.processes import ensure_system_topics
 
 PORTS = {"intake": 8001, "adjudication": 8002, "sanctions": 8003, "audit": 8004}
@@ -88,6 +91,34 @@ class Child:
             self.log_file.close()
 
 
+@dataclass
+class Daemon:
+    """A server the supervisor started that runs outside its children (the embedded
+    PostgreSQL, the local Kafka broker): ``alive`` watches it and ``restart`` starts it again,
+    with the same pauses as a child. PostgreSQL comes back on its port (shared.pg_embedded)
+    and Kafka on its own, so no service needs a new address."""
+
+    name: str
+    alive: Callable[[], bool]
+    restart: Callable[[], object]
+    log_path: Path
+    # Running since it was found (or started) by the supervisor.
+    started_at: float = field(default_factory=time.monotonic)
+    deaths_in_a_row: int = 0
+    restart_at: float | None = None
+
+    def start(self, now: float | None = None) -> None:
+        try:
+            self.restart()
+        except (OSError, subprocess.CalledProcessError, EmbeddedPostgresError) as exc:
+            say(f"{self.name} did not start: {str(exc).splitlines()[0]}")  # seen dead next look
+        self.started_at = time.monotonic() if now is None else now
+        self.restart_at = None
+
+    def exited(self) -> int | None:
+        return None if self.alive() else 1
+
+
 def say(message: str) -> None:
     """Progress for the person at the terminal."""
     print(f"netra: {message}", flush=True)
@@ -117,7 +148,7 @@ def run_system(settings: Settings) -> int:
         if os.environ.get("NETRA_DEMO") == "1":
             _load_demo(settings)
         _print_summary(settings)
-        _supervise(children, stop)
+        _supervise([*_daemons(settings, cleanups), *children], stop)
         return 0
     except KeyboardInterrupt:
         return 0
@@ -299,12 +330,50 @@ def _print_summary(settings: Settings) -> None:
     print("\n".join(lines), flush=True)
 
 
-def _supervise(children: list[Child], stop: threading.Event) -> None:
+def _daemons(settings: Settings, cleanups: list[tuple[str, object]]) -> list[Daemon]:
+    """The servers started here, watched like children: each one dead is started again."""
+    daemons = []
+    for _, handle in cleanups:
+        if isinstance(handle, EmbeddedPostgres):
+            daemons.append(_postgres_daemon(handle))
+        elif isinstance(handle, Path):
+            daemons.append(_kafka_daemon(settings, handle))
+    return daemons
+
+
+def _postgres_daemon(server: EmbeddedPostgres) -> Daemon:
+    return Daemon("postgres", lambda: server.url() is not None, server.start, server.log_file)
+
+
+def _kafka_daemon(settings: Settings, data: Path) -> Daemon:
+    _, _, port = settings.kafka_bootstrap.rpartition(":")
+    argv = [str(KAFKA_SH), "start", str(data), port, str(int(port) + 1)]
+    return Daemon(
+        "kafka",
+        lambda: _kafka_alive(data),
+        lambda: subprocess.run(argv, check=True, capture_output=True),
+        data / "server.log",
+    )
+
+
+def _kafka_alive(data: Path) -> bool:
+    """Whether the broker whose pid deploy/kafka/kafka.sh wrote in ``data`` still runs."""
+    try:
+        os.kill(int((data / "kafka.pid").read_text().split()[0]), 0)
+    except (OSError, ValueError, IndexError):
+        return False
+    return True
+
+
+Supervised = Child | Daemon
+
+
+def _supervise(children: Sequence[Supervised], stop: threading.Event) -> None:
     while not stop.wait(1.0):
         supervise_once(children, time.monotonic())
 
 
-def supervise_once(children: list[Child], now: float) -> None:
+def supervise_once(children: Sequence[Supervised], now: float) -> None:
     """Start again each child that is due; schedule each that has died since the last look."""
     for child in children:
         if child.restart_at is not None:

@@ -60,7 +60,9 @@ class EmbeddedPostgres:
         return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
 
     def start(self, port: int | None = None) -> str:
-        """Initialise (first time) and start the server; return its URL. Idempotent."""
+        """Initialise (first time) and start the server; return its URL. Idempotent. Started
+        again, it listens on the port it had if that is free, so every process holding its
+        address (the services, ``DATABASE_URL``-less tools) finds it again."""
         existing = self.url()
         if existing:
             return existing
@@ -79,7 +81,7 @@ class EmbeddedPostgres:
                 "--encoding=UTF8",
                 "--locale=C",
             )
-        port = port or free_port()
+        port = port or self._previous_port() or free_port()
         options = f"-h 127.0.0.1 -p {port} -c unix_socket_directories='' -c max_connections=200"
         self._run(
             user,
@@ -106,6 +108,14 @@ class EmbeddedPostgres:
             return
         user = SYSTEM_USER if os.geteuid() == 0 else None
         self._run(user, _bin_dir() / "pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+
+    def _previous_port(self) -> int | None:
+        if not self.state_file.exists():
+            return None
+        port = int(json.loads(self.state_file.read_text())["port"])
+        with socket.socket() as probe:
+            taken = probe.connect_ex(("127.0.0.1", port)) == 0
+        return None if taken else port
 
     def _running(self) -> bool:
         pid_file = self.data_dir / "postmaster.pid"

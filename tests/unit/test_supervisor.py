@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from netra.supervisor import BACKOFF_MAX_S, STEADY_S, Child, backoff_s, supervise_once
+from netra.supervisor import BACKOFF_MAX_S, STEADY_S, Child, Daemon, backoff_s, supervise_once
 
 
 def child(tmp_path: Path, name: str, code: str) -> Child:
@@ -74,3 +75,32 @@ def test_a_child_that_keeps_dying_waits_longer_each_time_and_others_are_not_held
         for c in (crasher, healthy):
             c.stop()
             c.wait(10)
+
+
+def test_a_server_started_outside_the_children_is_started_again_when_it_dies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As the embedded PostgreSQL and the local Kafka broker are watched: alive, and restart.
+    servers: list[subprocess.Popen[bytes]] = []
+
+    def restart() -> None:
+        servers.append(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]))
+
+    daemon = Daemon("postgres", lambda: servers[-1].poll() is None, restart, tmp_path / "pg.log")
+    daemon.start(now=0.0)
+    try:
+        supervise_once([daemon], now=5.0)
+        assert len(servers) == 1  # alive: left alone
+        servers[-1].kill()
+        servers[-1].wait(10)
+        supervise_once([daemon], now=40.0)
+        assert daemon.restart_at == 41.0 and len(servers) == 1  # ran 40 s: a first death, 1 s pause
+        supervise_once([daemon], now=41.0)
+        assert len(servers) == 2 and daemon.exited() is None
+    finally:
+        for server in servers:
+            server.kill()
+            server.wait(10)
+    said = capsys.readouterr().out
+    assert "postgres exited with 1 after 40 s; starting it again in 1 s" in said
+    assert "postgres started again" in said
