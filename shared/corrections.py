@@ -8,10 +8,12 @@ the named events out (``withdrawn``); ``netra audit history`` marks them (docs/a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
-from shared.envelope import Envelope
+from shared.envelope import Envelope, NewEvent
+from shared.outcome import Outcome
 
 SUFFIX = ".lapse_withdrawn"
 
@@ -42,3 +44,16 @@ def named(e: Envelope) -> dict[str, Any]:
     if e.event_type.endswith(".deadline_missed"):
         entry["kind"] = e.payload["kind"]
     return entry
+
+
+def led_by(correction: NewEvent, outcome: Outcome, reopens: Sequence[str]) -> Outcome:
+    """``outcome`` with ``correction`` appended first, reopening the lapses recorded by the
+    events ``reopens`` names (their deadlines are then met or cancelled by ``outcome``)."""
+    return Outcome(
+        [correction, *outcome.events],
+        # The correction leads, so each clock's starting event is one further on.
+        starts=[replace(s, started_by=s.started_by + 1) for s in outcome.starts],
+        meets=outcome.meets,
+        cancels=outcome.cancels,
+        reopens=reopens,
+    )

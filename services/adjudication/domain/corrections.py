@@ -11,11 +11,10 @@ without them and the clock ends MET, as it would have had the fact been entered 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date, datetime
 
 from services.adjudication.domain import events as ev
-from shared.corrections import named, withdrawn
+from shared.corrections import led_by, named, withdrawn
 from shared.envelope import Envelope, NewEvent
 from shared.legaltime import at_start_of
 from shared.outcome import Outcome
@@ -52,14 +51,8 @@ def withdrawing_breaches(history: Sequence[Envelope], outcome: Outcome) -> Outco
             "after its lapse was recorded: by the legal dates the clock was not missed"
         ),
     }
-    return Outcome(
-        [NewEvent(ev.LAPSE_WITHDRAWN, payload, at_start_of(valid_on)), *outcome.events],
-        # The correction leads, so each clock's starting event is one further on.
-        starts=[replace(s, started_by=s.started_by + 1) for s in outcome.starts],
-        meets=outcome.meets,
-        cancels=outcome.cancels,
-        reopens=[group[0].event_id for group in late],
-    )
+    correction = NewEvent(ev.LAPSE_WITHDRAWN, payload, at_start_of(valid_on))
+    return led_by(correction, outcome, [group[0].event_id for group in late])
 
 
 def breaches(history: Sequence[Envelope]) -> list[list[Envelope]]:

@@ -18,14 +18,14 @@ keberatan filed on the 27th, exactly as if both had been entered in time.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from services.sanctions.domain import events as ev
 from services.sanctions.domain.case import Case
 from services.sanctions.domain.delivery import APPEAL_WINDOW, TAKES_EFFECT
-from shared.corrections import named, withdrawn
+from shared.corrections import led_by, named, withdrawn
 from shared.envelope import Envelope, NewEvent
 from shared.legaltime import at_start_of, legal_date
 from shared.outcome import Outcome
@@ -84,14 +84,7 @@ def by_valid_time(history: Sequence[Envelope], valid_on: date, decide: Callable[
     if not outcome.events:
         return outcome
     correction = _withdrawal(history, late, outcome.events[0].event_type, valid_on)
-    return Outcome(
-        [correction, *outcome.events],
-        # The correction leads, so each clock's starting event is one further on.
-        starts=[replace(s, started_by=s.started_by + 1) for s in outcome.starts],
-        meets=outcome.meets,
-        cancels=outcome.cancels,
-        reopens=[lapse.events[0].event_id for lapse in late],
-    )
+    return led_by(correction, outcome, [lapse.events[0].event_id for lapse in late])
 
 
 def _ids(found: Sequence[Lapse]) -> frozenset[str]:
