@@ -24,9 +24,10 @@ $(STAMP): pyproject.toml
 	@$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-# `make run DEMO=1` also sends the five sample cases of docs/law.md §7 once the system is up.
+# `make run DEMO=1` also sends the five sample cases of docs/law.md §7 once the system is up;
+# `make run SCALE=2` runs two relays, consumers and schedulers per service (scaled out).
 run: install
-	@NETRA_DEMO=$(DEMO) $(BIN)/netra run
+	@NETRA_DEMO=$(DEMO) NETRA_SCALE=$(SCALE) $(BIN)/netra run
 
 test: install
 	@$(BIN)/pytest -q --durations=10

@@ -141,7 +141,7 @@ def run_system(settings: Settings) -> int:
         say("databases migrated")
         ensure_system_topics(settings)
         say("topics ready (retention.ms=-1)")
-        children = _children(settings, env)
+        children = children_of(settings, env)
         for child in children:
             child.start()
         _wait_ready(stop)
@@ -182,11 +182,27 @@ def _start_kafka(settings: Settings, cleanups: list[tuple[str, object]]) -> dict
     return {"KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap}
 
 
-def _children(settings: Settings, env: dict[str, str]) -> list[Child]:
+def children_of(settings: Settings, env: dict[str, str]) -> list[Child]:
+    """Every process ``netra run`` supervises, ``NETRA_SCALE`` copies of each background one."""
     logs = settings.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     python = sys.executable
     gunicorn = str(Path(python).with_name("gunicorn"))
+    scale = max(1, int(os.environ.get("NETRA_SCALE") or "1"))
+
+    def workers(service: str, process: str, module: str | None = None) -> list[Child]:
+        # SCALE copies of a background process: the relays share one leader (the advisory
+        # lock), the consumers one group (each its own static instance), the schedulers the rows.
+        return [
+            Child(
+                f"{service}-{process}" + (f"-{n}" if scale > 1 else ""),
+                [python, "-m", module or f"services.{service}", process],
+                {**env, "NETRA_CONSUMER_INSTANCE": str(n)},
+                logs / (f"{service}-{process}" + (f"-{n}" if scale > 1 else "") + ".log"),
+            )
+            for n in range(1, scale + 1)
+        ]
+
     children = []
     for service in SERVICES:
         metrics = settings.home / "metrics" / service
@@ -197,29 +213,11 @@ def _children(settings: Settings, env: dict[str, str]) -> list[Child]:
         web = _gunicorn(gunicorn, bind, 2, f"services.{service}:create_app()")
         children += [
             Child(f"{service}-web", web, web_env, logs / f"{service}-web.log"),
-            Child(
-                f"{service}-relay",
-                [python, "-m", f"services.{service}", "relay"],
-                env,
-                logs / f"{service}-relay.log",
-            ),
-            Child(
-                f"{service}-consumer",
-                [python, "-m", f"services.{service}", "consumer"],
-                env,
-                logs / f"{service}-consumer.log",
-            ),
+            *workers(service, "relay"),
+            *workers(service, "consumer"),
         ]
     # Adjudication and sanctions keep legal deadlines; each records the lapsed ones.
-    children += [
-        Child(
-            f"{service}-scheduler",
-            [python, "-m", f"services.{service}", "scheduler"],
-            env,
-            logs / f"{service}-scheduler.log",
-        )
-        for service in DEADLINE_KEEPERS
-    ]
+    children += [child for service in DEADLINE_KEEPERS for child in workers(service, "scheduler")]
     # The auditor app: read-only history across the services, every read recorded.
     children.append(
         Child(
@@ -230,9 +228,7 @@ def _children(settings: Settings, env: dict[str, str]) -> list[Child]:
         )
     )
     # Its relay publishes that record of reads to Kafka, like a service's relay its events.
-    children.append(
-        Child("audit-relay", [python, "-m", "netra.audit_app", "relay"], env, logs / "audit-relay.log")
-    )
+    children += workers("audit", "relay", module="netra.audit_app")
     # Intake also delivers partners' webhooks from its durable queue, and erases by rule
     # the personal data closed cases no longer need.
     children += [

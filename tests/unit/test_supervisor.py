@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from netra.supervisor import BACKOFF_MAX_S, STEADY_S, Child, Daemon, backoff_s, supervise_once
+from netra.supervisor import BACKOFF_MAX_S, STEADY_S, Child, Daemon, backoff_s, children_of, supervise_once
+from shared.config import Settings
 
 
 def child(tmp_path: Path, name: str, code: str) -> Child:
@@ -104,3 +105,19 @@ def test_a_server_started_outside_the_children_is_started_again_when_it_dies(
     said = capsys.readouterr().out
     assert "postgres exited with 1 after 40 s; starting it again in 1 s" in said
     assert "postgres started again" in said
+
+
+def test_scale_two_runs_two_of_each_background_process_each_consumer_its_own_instance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NETRA_SCALE", "2")
+    children = {c.name: c for c in children_of(Settings(home=tmp_path), dict(os.environ))}
+    consumers = [c for name, c in children.items() if name.startswith("adjudication-consumer")]
+    assert [c.name for c in consumers] == ["adjudication-consumer-1", "adjudication-consumer-2"]
+    assert [c.env["NETRA_CONSUMER_INSTANCE"] for c in consumers] == ["1", "2"]
+    assert {"sanctions-relay-1", "sanctions-relay-2", "sanctions-scheduler-2", "audit-relay-2"} <= set(
+        children
+    )
+    assert "intake-web" in children and "intake-web-2" not in children  # gunicorn has its workers
+    monkeypatch.delenv("NETRA_SCALE")
+    assert "adjudication-consumer" in {c.name for c in children_of(Settings(home=tmp_path), dict(os.environ))}
