@@ -25,9 +25,10 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 # `make run DEMO=1` also sends the five sample cases of docs/law.md §7 once the system is up;
-# `make run SCALE=2` runs two relays, consumers and schedulers per service (scaled out).
+# `make run SCALE=2` runs two relays, consumers and schedulers per service (scaled out);
+# `make run KAFKA_BROKERS=3` a three-broker KRaft cluster (replication 3, min ISR 2).
 run: install
-	@NETRA_DEMO=$(DEMO) NETRA_SCALE=$(SCALE) $(BIN)/netra run
+	@NETRA_DEMO=$(DEMO) NETRA_SCALE=$(SCALE) NETRA_KAFKA_BROKERS=$(KAFKA_BROKERS) $(BIN)/netra run
 
 test: install
 	@$(BIN)/pytest -q --durations=10

@@ -176,10 +176,28 @@ def _start_kafka(settings: Settings, cleanups: list[tuple[str, object]]) -> dict
     if host not in ("127.0.0.1", "localhost"):
         raise SystemExit(f"netra: Kafka at {settings.kafka_bootstrap} does not answer")
     data = settings.home / "kafka"
+    brokers = max(1, int(os.environ.get("NETRA_KAFKA_BROKERS") or "1"))
+    if brokers > 1:
+        return _start_kafka_cluster(data, int(port), brokers, cleanups)
     say(f"starting Kafka on {settings.kafka_bootstrap} (data in {data}; first run fetches its jars)")
     subprocess.run([str(KAFKA_SH), "start", str(data), port, str(int(port) + 1)], check=True)
     cleanups.append(("kafka", data))
     return {"KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap}
+
+
+def _start_kafka_cluster(
+    data: Path, port: int, brokers: int, cleanups: list[tuple[str, object]]
+) -> dict[str, str]:
+    """``brokers`` combined KRaft nodes on port, port+2, …: the services bootstrap from all of
+    them (any one answering will do) and their topics get min(3, brokers) copies."""
+    ports = [port + 2 * i for i in range(brokers)]
+    say(f"starting a {brokers}-broker Kafka cluster on ports {', '.join(map(str, ports))} (data in {data})")
+    subprocess.run([str(KAFKA_SH), "start-cluster", str(data), str(brokers), str(port)], check=True)
+    cleanups += [("kafka", data / f"node-{i}") for i in range(1, brokers + 1)]
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": ",".join(f"127.0.0.1:{p}" for p in ports),
+        "NETRA_TOPIC_REPLICATION": str(min(3, brokers)),
+    }
 
 
 def children_of(settings: Settings, env: dict[str, str]) -> list[Child]:
@@ -342,10 +360,15 @@ def _postgres_daemon(server: EmbeddedPostgres) -> Daemon:
 
 
 def _kafka_daemon(settings: Settings, data: Path) -> Daemon:
-    _, _, port = settings.kafka_bootstrap.rpartition(":")
-    argv = [str(KAFKA_SH), "start", str(data), port, str(int(port) + 1)]
+    if data.name.startswith("node-"):  # one node of a cluster: started again as configured
+        index = int(data.name.removeprefix("node-"))
+        port = settings.kafka_bootstrap.split(",")[index - 1].rpartition(":")[2]
+        argv, name = [str(KAFKA_SH), "restart-node", str(data), port], f"kafka-{index}"
+    else:
+        _, _, port = settings.kafka_bootstrap.rpartition(":")
+        argv, name = [str(KAFKA_SH), "start", str(data), port, str(int(port) + 1)], "kafka"
     return Daemon(
-        "kafka",
+        name,
         lambda: _kafka_alive(data),
         lambda: subprocess.run(argv, check=True, capture_output=True),
         data / "server.log",

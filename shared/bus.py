@@ -39,7 +39,9 @@ def ensure_topics(bootstrap: str, topics: Iterable[str], *, partitions: int, rep
         wanted = [t for t in topics if t not in existing]
         if not wanted:
             return []
-        new = [NewTopic(t, partitions, replication, topic_configs=TOPIC_CONFIG) for t in wanted]
+        # With three copies a write needs two (acks=all): one broker may be lost, never a write.
+        configs = {**TOPIC_CONFIG, "min.insync.replicas": "2" if replication >= 3 else "1"}
+        new = [NewTopic(t, partitions, replication, topic_configs=configs) for t in wanted]
         with contextlib.suppress(TopicAlreadyExistsError):  # another process was faster
             admin.create_topics(new)
         log.info("topics created", extra={"topics": wanted})

@@ -6,6 +6,11 @@
 #   kafka.sh start DATA_DIR PORT CONTROLLER_PORT   format (first time) and start; waits until ready
 #   kafka.sh stop DATA_DIR                      stop cleanly (SIGTERM, then SIGKILL after 30 s)
 #   kafka.sh status DATA_DIR                    exit 0 when the broker of DATA_DIR is running
+#   kafka.sh start-cluster DATA_DIR N PORT      N combined nodes in DATA_DIR/node-<i> on PORT,
+#                                               PORT+2, … (controllers on each PORT+1), one
+#                                               N-voter quorum; replication min(N,3), min ISR 2
+#   kafka.sh restart-node NODE_DIR PORT         start one node of a cluster again, as configured
+#   kafka.sh stop-cluster DATA_DIR              stop every node
 #
 # Environment: KAFKA_VERSION (default: the pom's), NETRA_CACHE (default: <repo>/.cache),
 # KAFKA_HEAP (default: 512m), KAFKA_PARTITIONS (default partitions of new topics, 6).
@@ -44,12 +49,14 @@ set_jvm() {
     "-Dlog4j2.configurationFile=$here/log4j2.yaml" "-Dkafka.logs.dir=$1" -cp "$libs/*")
 }
 
+# write_config DATA PORT CONTROLLER_PORT [NODE_ID VOTERS REPLICATION MIN_ISR]
 write_config() {
-  local data="$1" port="$2" cport="$3"
+  local data="$1" port="$2" cport="$3" node="${4:-1}" voters="${5:-1@127.0.0.1:$3}"
+  local rf="${6:-1}" isr="${7:-1}"
   cat >"$data/server.properties" <<EOF
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$cport
+node.id=$node
+controller.quorum.voters=$voters
 listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
 advertised.listeners=PLAINTEXT://127.0.0.1:$port
 controller.listener.names=CONTROLLER
@@ -58,12 +65,14 @@ listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$data/log
 num.partitions=${KAFKA_PARTITIONS:-6}
 auto.create.topics.enable=false
-offsets.topic.replication.factor=1
+default.replication.factor=$rf
+min.insync.replicas=$isr
+offsets.topic.replication.factor=$rf
 offsets.topic.num.partitions=6
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$isr
+share.coordinator.state.topic.replication.factor=$rf
+share.coordinator.state.topic.min.isr=$isr
 group.initial.rebalance.delay.ms=0
 log.retention.ms=-1
 EOF
@@ -84,27 +93,53 @@ port_open() {
 
 start() {
   local data="${1:?data dir}" port="${2:?port}" cport="${3:?controller port}"
+  prepare "$data" || return 0
+  data="$(cd "$data" && pwd)"
+  write_config "$data" "$port" "$cport"
+  format "$data" "$(cluster_id "$data")"
+  launch "$data"
+  await_started "$data" "$port"
+}
+
+# Returns 1 (after saying so) when DATA already runs a broker; creates it otherwise.
+prepare() {
   need java "install Java 17 or newer (Debian: apt-get install openjdk-17-jre-headless)"
   fetch
-  mkdir -p "$data"
-  data="$(cd "$data" && pwd)"
-  if pid_of "$data" >/dev/null; then
-    echo "kafka.sh: already running (pid $(pid_of "$data")) in $data" >&2
-    return 0
+  mkdir -p "$1"
+  if pid_of "$1" >/dev/null; then
+    echo "kafka.sh: already running (pid $(pid_of "$1")) in $1" >&2
+    return 1
   fi
-  write_config "$data" "$port" "$cport"
+}
+
+# The cluster id kept in DIR/cluster.id (made the first time), shared by every node formatted with it.
+cluster_id() {
   local jvm
+  set_jvm "$1"
+  [ -f "$1/cluster.id" ] || "${jvm[@]}" kafka.tools.StorageTool random-uuid >"$1/cluster.id"
+  cat "$1/cluster.id"
+}
+
+format() {
+  local data="$1" id="$2" jvm
   set_jvm "$data"
   if [ ! -f "$data/log/meta.properties" ]; then
-    "${jvm[@]}" kafka.tools.StorageTool format --ignore-formatted \
-      -t "$("${jvm[@]}" kafka.tools.StorageTool random-uuid)" \
+    "${jvm[@]}" kafka.tools.StorageTool format --ignore-formatted -t "$id" \
       -c "$data/server.properties" >"$data/format.log" 2>&1 \
       || die "formatting KRaft storage failed: $(cat "$data/format.log")"
   fi
+}
+
+launch() {
+  local data="$1" jvm
+  set_jvm "$data"
   : >"$data/server.log"
   nohup "${jvm[@]}" kafka.Kafka "$data/server.properties" >"$data/stdout.log" 2>&1 </dev/null &
   echo $! >"$data/kafka.pid"
-  local waited=0
+}
+
+await_started() {
+  local data="$1" port="$2" waited=0
   until port_open "$port" && grep -q "Kafka Server started" "$data/server.log"; do
     if ! pid_of "$data" >/dev/null; then
       die "the broker exited while starting; see $data/server.log and $data/stdout.log:
@@ -115,6 +150,36 @@ $(tail -20 "$data/stdout.log" "$data/server.log" 2>/dev/null)"
     sleep 0.5
   done
   echo "kafka.sh: Kafka $version ready on 127.0.0.1:$port (data in $data, pid $(cat "$data/kafka.pid"))" >&2
+}
+
+# Every node is launched before any is awaited: none finishes starting without a quorum.
+start_cluster() {
+  local data="${1:?data dir}" n="${2:?number of nodes}" port="${3:?first port}" voters="" i
+  mkdir -p "$data"
+  data="$(cd "$data" && pwd)"
+  local rf=$((n < 3 ? n : 3)) isr=$((n < 3 ? 1 : 2)) id
+  for i in $(seq 1 "$n"); do voters+="${voters:+,}$i@127.0.0.1:$((port + 2 * (i - 1) + 1))"; done
+  id="$(need java "install Java 17"; fetch; cluster_id "$data")"
+  for i in $(seq 1 "$n"); do
+    local node="$data/node-$i" p=$((port + 2 * (i - 1)))
+    prepare "$node" || continue
+    write_config "$node" "$p" "$((p + 1))" "$i" "$voters" "$rf" "$isr"
+    format "$node" "$id"
+    launch "$node"
+  done
+  for i in $(seq 1 "$n"); do await_started "$data/node-$i" "$((port + 2 * (i - 1)))"; done
+}
+
+restart_node() {
+  local node="${1:?node dir}" port="${2:?port}"
+  prepare "$node" || return 0
+  launch "$node"
+  await_started "$node" "$port"
+}
+
+stop_cluster() {
+  local data="${1:?data dir}" node
+  for node in "$data"/node-*; do [ -d "$node" ] && stop "$node"; done
 }
 
 stop() {
@@ -135,5 +200,8 @@ case "${1:-}" in
   start) shift; start "$@" ;;
   stop) shift; stop "$@" ;;
   status) shift; pid_of "${1:?data dir}" >/dev/null ;;
-  *) sed -n '2,12p' "$0" >&2; exit 2 ;;
+  start-cluster) shift; start_cluster "$@" ;;
+  restart-node) shift; restart_node "$@" ;;
+  stop-cluster) shift; stop_cluster "$@" ;;
+  *) sed -n '2,17p' "$0" >&2; exit 2 ;;
 esac
