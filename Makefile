@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export NETRA_HOME ?= $(CURDIR)/.netra
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench chaos clean
 
 install: $(STAMP) .cache/kafka/.fetched
 
@@ -40,6 +40,11 @@ lint: install
 
 bench: install
 	@$(BIN)/python -m bench
+
+# A bounded chaos run against the replicated, scaled-out system on the usual ports (not
+# beside `make run`): faults one at a time under load; exits non-zero on loss or doubling.
+chaos: install
+	@$(BIN)/python -m bench.chaos
 
 clean:
 	rm -rf $(VENV) .cache .netra .pytest_cache .mypy_cache .ruff_cache
