@@ -85,4 +85,6 @@ def test_a_broker_killed_under_load_loses_no_acknowledged_write(cluster: tuple[P
         with pytest.raises(KafkaError):
             strict.send(topic, key=b"case-x", value=b"refused").get(timeout=60)
     finally:
-        strict.close(timeout=5)
+        # Its refused record cannot be delivered, so the close's flush may time out too.
+        with contextlib.suppress(KafkaError):
+            strict.close(timeout=5)
