@@ -27,7 +27,7 @@ from typing import IO
 from shared.bus import kafka_reachable
 from shared.config import DEADLINE_KEEPERS, PLATFORM_DATABASES, REPO_ROOT, SERVICES, Settings
 from shared.db import prepare_database
-from shared.pg_embedded import EmbeddedPostgres, EmbeddedPostgresError
+from shared.pg_embedded import EmbeddedPostgres
 from shared.processes import ensure_system_topics
 
 PORTS = {"intake": 8001, "adjudication": 8002, "sanctions": 8003, "audit": 8004}
@@ -110,8 +110,8 @@ class Daemon:
     def start(self, now: float | None = None) -> None:
         try:
             self.restart()
-        except (OSError, subprocess.CalledProcessError, EmbeddedPostgresError) as exc:
-            say(f"{self.name} did not start: {str(exc).splitlines()[0]}")  # seen dead next look
+        except Exception as exc:  # whatever it was, the supervisor must outlive it
+            say(f"{self.name} did not start: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}")
         self.started_at = time.monotonic() if now is None else now
         self.restart_at = None
 
@@ -397,8 +397,15 @@ def supervise_once(children: Sequence[Supervised], now: float) -> None:
     for child in children:
         if child.restart_at is not None:
             if now >= child.restart_at:
-                child.start(now)
-                say(f"{child.name} started again")
+                try:
+                    child.start(now)
+                    say(f"{child.name} started again")
+                except OSError as exc:  # e.g. its log directory gone: tried again after a pause
+                    child.deaths_in_a_row += 1
+                    child.restart_at = now + backoff_s(child.deaths_in_a_row)
+                    say(
+                        f"{child.name} could not be started ({exc}); trying again in {child.restart_at - now:.0f} s"
+                    )
             continue
         code = child.exited()
         if code is None:

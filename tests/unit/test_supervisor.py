@@ -121,3 +121,15 @@ def test_scale_two_runs_two_of_each_background_process_each_consumer_its_own_ins
     assert "intake-web" in children and "intake-web-2" not in children  # gunicorn has its workers
     monkeypatch.delenv("NETRA_SCALE")
     assert "adjudication-consumer" in {c.name for c in children_of(Settings(home=tmp_path), dict(os.environ))}
+
+
+def test_a_child_that_cannot_even_be_started_is_tried_again_without_stopping_the_supervisor(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    gone = Child("relay", [str(tmp_path / "no-such-program")], dict(os.environ), tmp_path / "relay.log")
+    gone.restart_at = 10.0
+    supervise_once([gone], now=10.0)
+    assert gone.restart_at == 11.0 and gone.process is None  # a first failure: one second
+    supervise_once([gone], now=11.0)
+    assert gone.restart_at == 13.0  # then it waits longer, as a child that keeps dying does
+    assert "relay could not be started" in capsys.readouterr().out
