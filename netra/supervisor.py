@@ -30,7 +30,6 @@ from shared.db import prepare_database
 from shared.pg_embedded import EmbeddedPostgres
 from shared.processes import ensure_system_topics
 
-PORTS = {"intake": 8001, "adjudication": 8002, "sanctions": 8003, "audit": 8004}
 KAFKA_SH = REPO_ROOT / "deploy" / "kafka" / "kafka.sh"
 GUNICORN_CONF = "python:shared.web.gunicorn_conf"
 
@@ -144,7 +143,7 @@ def run_system(settings: Settings) -> int:
         children = children_of(settings, env)
         for child in children:
             child.start()
-        _wait_ready(stop)
+        _wait_ready(settings, stop)
         if os.environ.get("NETRA_DEMO") == "1":
             _load_demo(settings)
         _print_summary(settings)
@@ -227,7 +226,7 @@ def children_of(settings: Settings, env: dict[str, str]) -> list[Child]:
         shutil.rmtree(metrics, ignore_errors=True)
         metrics.mkdir(parents=True)
         web_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
-        bind = f"127.0.0.1:{PORTS[service]}"
+        bind = f"127.0.0.1:{settings.web_ports[service]}"
         web = _gunicorn(gunicorn, bind, 2, f"services.{service}:create_app()")
         children += [
             Child(f"{service}-web", web, web_env, logs / f"{service}-web.log"),
@@ -240,7 +239,9 @@ def children_of(settings: Settings, env: dict[str, str]) -> list[Child]:
     children.append(
         Child(
             "audit-web",
-            _gunicorn(gunicorn, f"127.0.0.1:{PORTS['audit']}", 1, "netra.audit_app:create_app()"),
+            _gunicorn(
+                gunicorn, f"127.0.0.1:{settings.web_ports['audit']}", 1, "netra.audit_app:create_app()"
+            ),
             {**env, "PROMETHEUS_MULTIPROC_DIR": str(_fresh_dir(settings.home / "metrics" / "audit"))},
             logs / "audit-web.log",
         )
@@ -283,8 +284,8 @@ def _fresh_dir(path: Path) -> Path:
     return path
 
 
-def _wait_ready(stop: threading.Event) -> None:
-    for service, port in PORTS.items():
+def _wait_ready(settings: Settings, stop: threading.Event) -> None:
+    for service, port in settings.web_ports.items():
         url = f"http://127.0.0.1:{port}/readyz"
         for _ in range(240):
             if stop.is_set():
@@ -309,7 +310,9 @@ def _load_demo(settings: Settings) -> None:
 
     engine = create_engine(settings.database_url("auth"), pool_size=1)
     try:
-        results = load_demo(f"http://127.0.0.1:{PORTS['intake']}", TokenRegistry(engine, SystemClock()))
+        results = load_demo(
+            f"http://127.0.0.1:{settings.web_ports['intake']}", TokenRegistry(engine, SystemClock())
+        )
     except OSError as exc:
         # The demo is a convenience: a failure is reported, and the system keeps running.
         say(f"demo data not loaded: {exc}")
@@ -322,8 +325,9 @@ def _load_demo(settings: Settings) -> None:
 
 
 def _print_summary(settings: Settings) -> None:
+    ports = settings.web_ports
     lines = ["", "Netra is up:"]
-    for service, port in PORTS.items():
+    for service, port in ports.items():
         lines.append(
             f"  {service:<13} http://127.0.0.1:{port}   (docs: /docs, ready: /readyz, metrics: /metrics)"
         )
@@ -335,8 +339,8 @@ def _print_summary(settings: Settings) -> None:
         "  a partner token: .venv/bin/netra token create --role partner "
         '--agency "Bawaslu Kab. Tabanan" --channel BAWASLU',
         "  check the log:   .venv/bin/netra audit verify   (and: audit replay, history CASE, export CASE)",
-        "  auditors:        http://127.0.0.1:8004/v1/audit/cases/{case_id}/history (role auditor)",
-        "  reporters:       http://127.0.0.1:8001/v1/reports/{report_id}/reporter (the filing partner, role "
+        f"  auditors:        http://127.0.0.1:{ports['audit']}/v1/audit/cases/{{case_id}}/history (role auditor)",
+        f"  reporters:       http://127.0.0.1:{ports['intake']}/v1/reports/{{report_id}}/reporter (the filing partner, role "
         "privacy_officer); erase: .venv/bin/netra privacy erase --subject reporter/{report_id} --reason ... --by ...",
         "",
         "Ctrl-C stops everything.",

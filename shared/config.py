@@ -24,6 +24,8 @@ from sqlalchemy.engine import make_url
 SERVICES = ("intake", "adjudication", "sanctions")
 # The databases that are not one service's own: tokens, data keys, the auditor app's reads.
 PLATFORM_DATABASES = ("auth", "keyring", "audit")
+# The web apps `netra run` serves, in the order of their ports (8001, 8002, …).
+WEB_APPS = (*SERVICES, "audit")
 # The background processes each service runs beside its web app (`netra run` starts them;
 # their heartbeats say which is down). The auditor app's relay publishes its record of reads.
 BACKGROUND_PROCESSES: dict[str, tuple[str, ...]] = {
@@ -70,6 +72,14 @@ class Settings:
     # group as the static member "<group>-<instance>", so a restarted one takes its partitions
     # straight back; two consumers of one service must have different instances.
     consumer_instance: str = "1"
+    # NETRA_WEB_PORT: the first of the four consecutive ports `netra run` serves on (intake,
+    # adjudication, sanctions, the auditor app), so a second system can run beside the first.
+    web_port: int = 8001
+
+    @property
+    def web_ports(self) -> dict[str, int]:
+        """The port each web app of ``netra run`` listens on, by name."""
+        return {name: self.web_port + i for i, name in enumerate(WEB_APPS)}
 
     def topic(self, service: str) -> str:
         """The topic ``service`` publishes its case events on."""
@@ -109,6 +119,7 @@ class Settings:
             kek=env.get("NETRA_KEK") or None,
             kek_file=Path(env["NETRA_KEK_FILE"]) if env.get("NETRA_KEK_FILE") else None,
             consumer_instance=env.get("NETRA_CONSUMER_INSTANCE", "1"),
+            web_port=int(env.get("NETRA_WEB_PORT", "8001")),
         )
 
 
