@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from kafka import KafkaProducer
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, KafkaTimeoutError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
 
@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 
 POSITION_HEADER = "netra-position"
 LOG_HASH_HEADER = "netra-log-hash"
+# While Kafka cannot take a batch (brokers down, or fewer in sync than min.insync.replicas),
+# the relay says so this often, and keeps waiting until the producer's delivery timeout.
+STALL_WARNING_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -165,9 +168,27 @@ class OutboxRelay:
             )
             for row in rows
         ]
-        producer.flush()
+        self._flush(producer, futures)
         for future in futures:
             future.get(timeout=0)  # raises the send's error: the cursor then stays put
+
+    def _flush(self, producer: KafkaProducer, futures: Sequence[Any]) -> None:
+        waited = 0.0
+        while True:
+            try:
+                producer.flush(timeout=STALL_WARNING_S)
+                return
+            except KafkaTimeoutError:
+                waited += STALL_WARNING_S
+                log.warning(
+                    "relay waiting on Kafka: %d of %d events not acknowledged after %.0f s (brokers "
+                    "down, or fewer in sync than min.insync.replicas); they stay in the store and the "
+                    "cursor does not move until Kafka has them",
+                    sum(not future.is_done for future in futures),
+                    len(futures),
+                    waited,
+                    extra={"relay": self.name},
+                )
 
     def _drop_producer(self) -> None:
         if self._producer is not None:

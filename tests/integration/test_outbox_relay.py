@@ -13,16 +13,18 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from shared.bus import make_producer
+from shared import outbox as outbox_module
+from shared.bus import ensure_topics, make_producer
 from shared.clock import ManualClock, SystemClock
 from shared.outbox import LOG_HASH_HEADER, POSITION_HEADER, OutboxRelay, RelayBatch
 from shared.uow import SqlUnitOfWork
-from tests.conftest import KafkaBroker
+from tests.conftest import KafkaBroker, start_broker
 from tests.support.events import context, event
 from tests.support.kafka import at_least, distinct_event_ids, read_topic
 
@@ -37,9 +39,9 @@ def relay_for(engine: sa.Engine, kafka: KafkaBroker, topic: str, batch_size: int
     )
 
 
-def append_cases(engine: sa.Engine, clock, cases: int, per_case: int) -> None:
+def append_cases(engine: sa.Engine, clock, cases: int, per_case: int, first_case: int = 0) -> None:
     for version in range(per_case):
-        for case in range(cases):
+        for case in range(first_case, first_case + cases):
             with SqlUnitOfWork(engine, clock) as uow:
                 uow.events.append(
                     f"case-{case}", [event(v=version)], expected_version=version, context=context()
@@ -310,3 +312,37 @@ def test_a_relay_overtaken_by_another_never_moves_the_cursor_backwards(
     assert stale.publish_pending().published == 4
     assert cursor(engine) == 10  # not back to 4: events 5..10 are not published again
     assert leader.publish_pending().published == 0
+
+
+def test_a_relay_that_kafka_cannot_take_says_so_keeps_its_cursor_and_publishes_when_it_is_back(
+    engine: sa.Engine,
+    tmp_path: Path,
+    clock: ManualClock,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(outbox_module, "STALL_WARNING_S", 1.0)
+    broker = start_broker(tmp_path / "kafka")
+    try:
+        topic = "stalled.case-events"
+        ensure_topics(broker.bootstrap, [topic], partitions=3, replication=1)
+        relay = relay_for(engine, broker, topic)
+        append_cases(engine, clock, cases=2, per_case=1)
+        assert relay.publish_pending().published == 2  # connected, and its metadata known
+        broker.stop()
+        append_cases(engine, clock, cases=2, per_case=1, first_case=2)
+        batch: list[RelayBatch] = []
+        publishing = threading.Thread(target=lambda: batch.append(relay.publish_pending()))
+        publishing.start()
+        deadline = time.monotonic() + 30
+        while "relay waiting on Kafka: 2 of 2 events not acknowledged" not in caplog.text:
+            assert time.monotonic() < deadline, caplog.text
+            time.sleep(0.2)
+        assert cursor(engine) == 2  # nothing counted as published that Kafka does not have
+        broker.start()
+        publishing.join(120)
+        assert batch == [RelayBatch(2, 4)]
+        assert cursor(engine) == 4
+        assert len(read_topic(broker.bootstrap, topic, until=distinct_event_ids(4))) >= 4
+    finally:
+        broker.stop()
