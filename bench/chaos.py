@@ -2,13 +2,16 @@
 
 Starts ``netra run`` with three Kafka brokers and two of each background process
 (KAFKA_BROKERS=3 SCALE=2) in a scratch home on the usual ports, keeps a steady load of new
-reports on intake, and injects one fault at a time: kill -9 of both intake relays, of an
-adjudication consumer, of an intake gunicorn worker and of its master, of a Kafka broker and
-of the PostgreSQL postmaster, and a broker paused for 10 s (SIGSTOP, SIGCONT). After each it
-waits for the system to settle, then checks that every accepted report reached adjudication
-exactly once, that nothing is parked, and that ``netra audit verify`` is clean. It prints one
-row per fault and ``N passed, M failed``, and exits non-zero on any loss, doubling or failure
-to recover.
+reports on intake and of commands on the cases they open (a supervisor assigns each once),
+and injects faults one at a time, then two at once: kill -9 of each process kind (relays, a
+consumer, a scheduler and the webhook worker, a gunicorn worker and master), of a Kafka
+broker and of the PostgreSQL postmaster, a broker paused for 10 s (SIGSTOP, SIGCONT), and two
+of the three brokers killed or paused, when Kafka takes no write and the relay must say so.
+After each it waits for the system to settle, then checks that every accepted report reached
+adjudication exactly once and every accepted assignment was recorded exactly once, that
+nothing is parked, and that ``netra audit verify`` and ``netra audit replay`` are clean. It
+prints one row per fault and ``N passed, M failed``, and exits non-zero on any loss, doubling
+or failure to recover.
 
     make chaos                  # or: python -m bench.chaos --rate 5 --settle 120
 """
@@ -42,6 +45,7 @@ from shared.db import create_engine
 
 NETRA = str(Path(sys.executable).with_name("netra"))
 PORTS = (8001, 8002, 8003, 8004)
+INTAKE, ADJUDICATION = "http://127.0.0.1:8001", "http://127.0.0.1:8002"
 
 
 @dataclass
@@ -70,33 +74,73 @@ class Load:
         return [case for _, case in self.accepted]
 
 
+@dataclass
+class Assignments:
+    """Commands on existing cases: a supervisor assigns each case the reports opened, once."""
+
+    token: str
+    reports: Load
+    statuses: Counter[int] = field(default_factory=Counter)
+    assigned: list[str] = field(default_factory=list)  # the cases whose assignment was accepted
+    tried: set[str] = field(default_factory=set)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        while not self.stop.wait(0.5):
+            case = next((c for c in self.reports.cases if c not in self.tried), None)
+            if case is None:
+                continue
+            status, _, headers = _call("GET", f"{ADJUDICATION}/v1/cases/{case}", self.token)
+            if status != 200:
+                continue  # not opened yet (or the service is down): tried again later
+            self.tried.add(case)
+            status, _, _ = _call(
+                "POST",
+                f"{ADJUDICATION}/v1/cases/{case}/assignment",
+                self.token,
+                {"investigator_id": "inv.chaos"},
+                {"If-Match": headers.get("ETag", "")},
+            )
+            self.statuses[status] += 1
+            if status == 200:
+                self.assigned.append(case)
+
+
 def _report(n: int) -> dict[str, object]:
-    """A report about a new person each time (a valid, unique NIP), so each opens a case."""
+    """A report about a new person each time (a valid NIP unique to ``n``), so each opens a case."""
     body = json.loads(json.dumps(CONTRACT_EXAMPLE))
-    birth = date(1970, 1, 1) + timedelta(days=n % 5000)
+    birth = date(1970, 1, 1) + timedelta(days=n // 1000)
     body["subject"]["nip"] = f"{birth:%Y%m%d}200501{1 + n % 2}{n % 1000:03d}"
     body["source_ref"] = f"CHAOS/{os.getpid()}/{n}"
     return body
 
 
 def _post(token: str, body: dict[str, object]) -> tuple[int, dict[str, object]]:
+    key = str(body["source_ref"]).replace("/", "-")
+    return _call("POST", f"{INTAKE}/v1/reports", token, body, {"Idempotency-Key": key})[:2]
+
+
+def _call(
+    method: str,
+    url: str,
+    token: str,
+    body: dict[str, object] | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, object], dict[str, str]]:
+    """Status, JSON body and headers of one request; status 0 when no answer came at all."""
     request = urllib.request.Request(
-        "http://127.0.0.1:8001/v1/reports",
-        data=json.dumps(body).encode(),
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Content-Type": "application/json",
-            "Idempotency-Key": str(body["source_ref"]).replace("/", "-"),
-        },
-        method="POST",
+        url,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json", **(headers or {})},
+        method=method,
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as answer:
-            return answer.status, json.loads(answer.read())
+            return answer.status, json.loads(answer.read()), dict(answer.headers)
     except urllib.error.HTTPError as error:
-        return error.code, {}
-    except OSError:
-        return 0, {}  # no answer at all (refused, reset, timed out)
+        return error.code, {}, {}
+    except (OSError, ValueError):
+        return 0, {}, {}  # refused, reset, timed out, or cut off mid-answer
 
 
 def _ready() -> bool:
@@ -145,6 +189,12 @@ def _gunicorn(master: bool) -> list[int]:
 class Fault:
     name: str
     inject: Callable[[Path], None]
+    # (log name prefix, words): what a process must have logged after the fault, when the
+    # fault is one a person must be told about.
+    says: tuple[str, str] | None = None
+
+
+Finder = Callable[[Path], list[int]]
 
 
 def _faults() -> list[Fault]:
@@ -152,26 +202,52 @@ def _faults() -> list[Fault]:
         text = _read(str(path)).decode().split()
         return [int(text[0])] if text else []
 
-    def pause_broker(home: Path) -> None:
-        pids = pid_file(home / "kafka" / "node-3" / "kafka.pid")
-        _kill(pids, signal.SIGSTOP)
-        time.sleep(10)
-        _kill(pids, signal.SIGCONT)
+    def broker(n: int) -> Finder:
+        return lambda home: pid_file(home / "kafka" / f"node-{n}" / "kafka.pid")
+
+    def kill(*finders: Finder) -> Callable[[Path], None]:
+        return lambda home: _kill([pid for find in finders for pid in find(home)])
+
+    def pause(seconds: float, *finders: Finder) -> Callable[[Path], None]:
+        def inject(home: Path) -> None:
+            pids = [pid for find in finders for pid in find(home)]
+            _kill(pids, signal.SIGSTOP)
+            time.sleep(seconds)
+            _kill(pids, signal.SIGCONT)
+
+        return inject
+
+    def relays(home: Path) -> list[int]:
+        return _pids("services.intake relay")
+
+    def consumer(home: Path) -> list[int]:
+        return _pids("services.adjudication consumer", "NETRA_CONSUMER_INSTANCE=1")
+
+    def postmaster(home: Path) -> list[int]:
+        return pid_file(home / "pg" / "data" / "postmaster.pid")
+
+    def scheduler_and_webhooks(home: Path) -> list[int]:
+        return _pids("services.adjudication scheduler")[:1] + _pids("services.intake webhooks")
 
     return [
-        Fault("kill -9 both intake relays", lambda h: _kill(_pids("services.intake relay"))),
-        Fault(
-            "kill -9 an adjudication consumer",
-            lambda h: _kill(_pids("services.adjudication consumer", "NETRA_CONSUMER_INSTANCE=1")),
-        ),
+        Fault("kill -9 both intake relays", kill(relays)),
+        Fault("kill -9 an adjudication consumer", kill(consumer)),
+        Fault("kill -9 a scheduler and the webhook worker", kill(scheduler_and_webhooks)),
         Fault("kill -9 an intake gunicorn worker", lambda h: _kill(_gunicorn(master=False))),
         Fault("kill -9 the intake gunicorn master", lambda h: _kill(_gunicorn(master=True))),
-        Fault("kill -9 Kafka broker 2", lambda h: _kill(pid_file(h / "kafka" / "node-2" / "kafka.pid"))),
+        Fault("kill -9 Kafka broker 2", kill(broker(2))),
+        Fault("kill -9 the PostgreSQL postmaster", kill(postmaster)),
+        Fault("pause Kafka broker 3 for 10 s", pause(10, broker(3))),
+        Fault("at once: kill -9 a consumer and broker 2", kill(consumer, broker(2))),
+        Fault("at once: kill -9 the relays and postmaster", kill(relays, postmaster)),
+        Fault("at once: kill -9 brokers 2 and 3", kill(broker(2), broker(3))),
+        # Two of three brokers gone: no quorum and no in-sync pair, so Kafka takes no write.
+        # The reports are still accepted (the store has them); the relay must say it waits.
         Fault(
-            "kill -9 the PostgreSQL postmaster",
-            lambda h: _kill(pid_file(h / "pg" / "data" / "postmaster.pid")),
+            "pause brokers 2 and 3 for 20 s",
+            pause(20, broker(2), broker(3)),
+            says=("intake-relay", "relay waiting on Kafka"),
         ),
-        Fault("pause Kafka broker 3 for 10 s", pause_broker),
     ]
 
 
@@ -180,11 +256,15 @@ class Row:
     fault: str
     accepted: int
     errors: dict[int, int]
+    assigned: int
+    command_errors: dict[int, int]
     recovered_s: float | None
     lost: int
     doubled: int
     parked: int
     verified: bool
+    replayed: bool
+    said: bool
 
     @property
     def passed(self) -> bool:
@@ -194,21 +274,28 @@ class Row:
             and not self.doubled
             and not self.parked
             and self.verified
+            and self.replayed
+            and self.said
         )
 
 
-def _opened(settings: Settings) -> Counter[str]:
-    """How many times adjudication opened each case."""
+def _count(settings: Settings, event_type: str) -> Counter[str]:
+    """How many events of ``event_type`` adjudication recorded, by case."""
     engine = create_engine(settings.database_url("adjudication"), pool_size=1)
     try:
         with engine.connect() as conn:
             rows = conn.execute(
                 sa.text("SELECT stream_id, count(*) FROM events WHERE event_type = :t GROUP BY stream_id"),
-                {"t": "adjudication.examination_opened"},
+                {"t": event_type},
             )
             return Counter({r[0]: r[1] for r in rows})
     finally:
         engine.dispose()
+
+
+def _opened(settings: Settings) -> Counter[str]:
+    """How many times adjudication opened each case."""
+    return _count(settings, "adjudication.examination_opened")
 
 
 def _parked(settings: Settings) -> int:
@@ -225,8 +312,23 @@ def _parked(settings: Settings) -> int:
     return total
 
 
-def _verified(env: dict[str, str]) -> bool:
-    return subprocess.run([NETRA, "audit", "verify", "--quiet"], env=env, capture_output=True).returncode == 0
+def _audit(env: dict[str, str], check: str) -> bool:
+    """Whether ``netra audit verify`` (or ``replay``) finds the history whole."""
+    return subprocess.run([NETRA, "audit", check, "--quiet"], env=env, capture_output=True).returncode == 0
+
+
+def _log_sizes(home: Path, prefix: str) -> dict[Path, int]:
+    return {path: path.stat().st_size for path in (home / "logs").glob(f"{prefix}*.log")}
+
+
+def _logged_since(sizes: dict[Path, int], words: str) -> bool:
+    """Whether any of the logs has ``words`` past the size it had."""
+    for path, size in sizes.items():
+        with path.open("rb") as log:
+            log.seek(size)
+            if words.encode() in log.read():
+                return True
+    return False
 
 
 def _recovered(settings: Settings, load: Load, since: float) -> bool:
@@ -272,30 +374,16 @@ def main() -> int:
                 print(f"chaos: the system did not come up; see {home / 'run.log'}")
                 return 2
             time.sleep(2)
-        made = subprocess.run(
-            [
-                NETRA,
-                "token",
-                "create",
-                "--role",
-                "partner",
-                "--agency",
-                "Bawaslu Kab. Tabanan",
-                "--channel",
-                "BAWASLU",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
+        partner = _token(env, "--role", "partner", "--agency", "Bawaslu Kab. Tabanan", "--channel", "BAWASLU")
+        # The supervisor of the agency the example report's subject works for.
+        supervisor = _token(
+            env, "--role", "supervisor", "--identity", "sup.chaos", "--agency", "Pemerintah Provinsi Bali"
         )
-        token = re.search(r"ntr_[A-Za-z0-9_-]+", made.stdout + made.stderr)
-        assert token, "no token printed"
         settings = Settings(home=home)
-        rows = [
-            _run_fault(fault, settings, env, Load(token.group(0), args.rate, first=10_000 * i), args)
-            for i, fault in enumerate(_faults(), start=1)
-        ]
+        rows = []
+        for i, fault in enumerate(_faults(), start=1):
+            load = Load(partner, args.rate, first=10_000 * i)
+            rows.append(_run_fault(fault, settings, env, load, Assignments(supervisor, load), args))
     finally:
         system.send_signal(signal.SIGINT)
         try:
@@ -307,16 +395,32 @@ def main() -> int:
     return 0 if all(r.passed for r in rows) else 1
 
 
+def _token(env: dict[str, str], *options: str) -> str:
+    made = subprocess.run(
+        [NETRA, "token", "create", *options], env=env, capture_output=True, text=True, check=True
+    )
+    token = re.search(r"ntr_[A-Za-z0-9_-]+", made.stdout + made.stderr)
+    assert token, "no token printed"
+    return token.group(0)
+
+
 def _run_fault(
-    fault: Fault, settings: Settings, env: dict[str, str], load: Load, args: argparse.Namespace
+    fault: Fault,
+    settings: Settings,
+    env: dict[str, str],
+    load: Load,
+    commands: Assignments,
+    args: argparse.Namespace,
 ) -> Row:
     """Load, inject the fault, and time the recovery: from the fault until the services are
     ready and a report accepted after it has reached adjudication; then let every accepted
     report arrive and check the invariants."""
-    thread = threading.Thread(target=load.run, daemon=True)
-    thread.start()
+    threads = [threading.Thread(target=work.run, daemon=True) for work in (load, commands)]
+    for thread in threads:
+        thread.start()
     time.sleep(5)
     print(f"chaos: {fault.name}", flush=True)
+    logs = _log_sizes(settings.home, fault.says[0]) if fault.says else {}
     started = time.monotonic()
     fault.inject(settings.home)
     injected = time.monotonic()
@@ -327,35 +431,49 @@ def _run_fault(
         time.sleep(0.5)
     time.sleep(max(0.0, args.dwell - (time.monotonic() - started)))
     load.stop.set()
-    thread.join()
+    commands.stop.set()
+    for thread in threads:
+        thread.join()
     if not _settled(settings, load, args.settle):
         recovered = None
     opened = _opened(settings)
+    assigned = _count(settings, "adjudication.investigator_assigned")
     return Row(
         fault=fault.name,
         accepted=len(load.accepted),
         errors={s: n for s, n in sorted(load.statuses.items()) if s != 201},
+        assigned=len(commands.assigned),
+        command_errors={s: n for s, n in sorted(commands.statuses.items()) if s != 200},
         recovered_s=recovered,
-        lost=sum(1 for c in load.cases if not opened[c]),
-        doubled=sum(1 for c in load.cases if opened[c] > 1),
+        lost=sum(1 for c in load.cases if not opened[c])
+        + sum(1 for c in commands.assigned if not assigned[c]),
+        doubled=sum(1 for c in load.cases if opened[c] > 1)
+        + sum(1 for c in commands.tried if assigned[c] > 1),
         parked=_parked(settings),
-        verified=_verified(env),
+        verified=_audit(env, "verify"),
+        replayed=_audit(env, "replay"),
+        said=fault.says is None or _logged_since(logs, fault.says[1]),
     )
 
 
 def _print(rows: list[Row], rate: float) -> None:
     print(
-        f"\n{'fault':<38} {'load':>7} {'accepted':>8} {'client errors':<22} {'recovered':>9} {'lost':>4} {'doubled':>7} {'parked':>6}  verify"
+        f"\n{'fault':<44} {'load':>5} {'accepted':>8} {'errors':<16} {'assigned':>8} {'errors':<12}"
+        f" {'recovered':>9} {'lost':>4} {'doubled':>7} {'parked':>6}  verify  replay  said"
     )
     for r in rows:
-        errors = ", ".join(f"{s or 'none'}×{n}" for s, n in r.errors.items()) or "-"
         recovered = f"{r.recovered_s:.0f} s" if r.recovered_s is not None else "NO"
         print(
-            f"{r.fault:<38} {rate:>5.0f}/s {r.accepted:>8} {errors:<22} {recovered:>9} {r.lost:>4} {r.doubled:>7} "
-            f"{r.parked:>6}  {'ok' if r.verified else 'FLAWS'}"
+            f"{r.fault:<44} {rate:>3.0f}/s {r.accepted:>8} {_statuses(r.errors):<16} {r.assigned:>8}"
+            f" {_statuses(r.command_errors):<12} {recovered:>9} {r.lost:>4} {r.doubled:>7} {r.parked:>6}"
+            f"  {'ok' if r.verified else 'FLAWS':<6}  {'ok' if r.replayed else 'DIFFER':<6}  {'ok' if r.said else 'NO'}"
         )
     passed = sum(r.passed for r in rows)
     print(f"\n{passed} passed, {len(rows) - passed} failed")
+
+
+def _statuses(counts: dict[int, int]) -> str:
+    return ", ".join(f"{s or 'none'}×{n}" for s, n in counts.items()) or "-"
 
 
 if __name__ == "__main__":
