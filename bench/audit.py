@@ -23,6 +23,7 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 
+from bench.results import RUN, Figure
 from services.intake.domain.receiving import CASE_REGISTERED, REPORT_RECEIVED, report_record
 from services.intake.domain.report import Channel
 from services.intake.store.readmodel import READ_MODEL
@@ -62,9 +63,9 @@ def run_audit(server: str, bootstrap: str, sizes: tuple[int, ...] = SIZES) -> No
         raw = _child(settings, "consume")
         verify = _child(settings, "verify")
         replay = _child(settings, "replay")
-        _line("consume", raw, raw)
-        _line("verify", verify, raw)
-        _line("replay", replay, raw, 0.30)
+        _line("consume", raw, raw, size)
+        _line("verify", verify, raw, size, 0.30)
+        _line("replay", replay, raw, size, 0.30)
         seconds = replay["seconds"]
         print(
             f"           replay's time: projecting {seconds['project_calls']:.1f} s, reading and parsing "
@@ -76,13 +77,17 @@ def run_audit(server: str, bootstrap: str, sizes: tuple[int, ...] = SIZES) -> No
             )
 
 
-def _line(name: str, figures: dict[str, Any], raw: dict[str, Any], target: float | None = None) -> None:
+def _line(
+    name: str, figures: dict[str, Any], raw: dict[str, Any], size: int, target: float | None = None
+) -> None:
     rate, baseline = figures["events"] / figures["elapsed"], raw["events"] / raw["elapsed"]
-    verdict = (
-        ""
-        if target is None
-        else f"  ({'meets' if rate / baseline >= target else 'BELOW'} target {target:.0%})"
+    RUN.audit.append(
+        {"step": name, "size": size, "rate": rate, "ratio": rate / baseline, "rss_mb": figures["rss_mb"]}
     )
+    verdict = ""
+    if target is not None:
+        kept = RUN.figure(Figure(f"{name} {size // 1000}k", rate, "ev/s", baseline, target))
+        verdict = f"  ({'meets' if kept.meets else 'BELOW'} target {target:.0%})"
     print(
         f"{name:<10} {rate:>9,.0f} ev/s  ratio to raw consume {rate / baseline:6.1%}  "
         f"peak RSS {figures['rss_mb']:,.0f} MB{verdict}"

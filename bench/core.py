@@ -34,6 +34,7 @@ import sqlalchemy as sa
 
 from bench.audit import run_audit
 from bench.intake_http import run_intake_http
+from bench.results import REPORT, RUN, Figure, load_runs, write_report
 from shared.bus import ensure_topics, make_producer
 from shared.clock import SystemClock
 from shared.config import REPO_ROOT
@@ -288,10 +289,11 @@ def inbox_delays(consumer_url: str, committed: dict[str, datetime]) -> list[floa
 
 
 def line(name: str, figure: float, baseline: float, unit: str, target: float) -> None:
-    ratio = figure / baseline
-    verdict = "meets" if ratio >= target else "BELOW"
+    """Print a figure beside its baseline and keep it for the run's results."""
+    kept = RUN.figure(Figure(name, figure, unit, baseline, target))
     print(
-        f"{name:<10} {figure:>9,.0f} {unit:<9} baseline {baseline:>9,.0f}  ratio {ratio:6.1%}  ({verdict} target {target:.0%})"
+        f"{name:<10} {figure:>9,.0f} {unit:<9} baseline {baseline:>9,.0f}  ratio {kept.ratio:6.1%}  "
+        f"({'meets' if kept.meets else 'BELOW'} target {target:.0%})"
     )
 
 
@@ -304,6 +306,7 @@ def main() -> None:
     parser.add_argument("--e2e-seconds", type=int, default=15)
     parser.add_argument("--intake-reports", type=int, default=2000, help="reports POSTed over HTTP")
     parser.add_argument("--only", choices=["intake", "audit"], help="run only this part")
+    parser.add_argument("--no-save", action="store_true", help="print only: keep no results, draw no report")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="netra-bench-") as tmp:
         pg = EmbeddedPostgres(Path(tmp) / "pg")
@@ -321,6 +324,12 @@ def main() -> None:
         finally:
             subprocess.run([str(KAFKA_SH), "stop", str(kafka_dir)], check=False)
             pg.stop()
+    if not args.no_save:
+        kept = RUN.save()
+        write_report(load_runs())
+        print(
+            f"\nresults kept in {kept.relative_to(REPO_ROOT)}; report drawn in {REPORT.relative_to(REPO_ROOT)}"
+        )
 
 
 def database(server: str, name: str, service: str = "intake") -> str:
@@ -345,7 +354,7 @@ def run_all(server: str, bootstrap: str, args: Any) -> None:
         rate(store_appends, url, args.events, 1),
         rate(raw_commits, url, args.events, 1),
         "ev/s",
-        0.60,
+        0.75,
     )
     print_append_breakdown(url)
     line(
@@ -359,9 +368,12 @@ def run_all(server: str, bootstrap: str, args: Any) -> None:
     line("relay", relay, raw_producer_rate(bootstrap, args.relay_events, size), "ev/s", 0.50)
     print(f"           (messages of {size} bytes, acks=all, idempotent, linger 5 ms)")
     millis = latency(server, bootstrap, 200, args.e2e_seconds)
-    p50, p99 = statistics.median(millis), statistics.quantiles(millis, n=100)[98]
+    cuts = statistics.quantiles(millis, n=100)
+    RUN.latency_ms = {"p50": statistics.median(millis), "p90": cuts[89], "p99": cuts[98], "max": max(millis)}
+    p99 = RUN.figure(Figure("latency p99", cuts[98], "ms", target=50, at_most=True))
     print(
-        f"latency    append → inbox commit at 200 ev/s: p50 {p50:.0f} ms, p99 {p99:.0f} ms over {len(millis)} events (target p99 < 250 ms)"
+        f"latency    append → inbox commit at 200 ev/s: p50 {RUN.latency_ms['p50']:.0f} ms, p99 {p99.value:.0f} ms "
+        f"over {len(millis)} events ({'meets' if p99.meets else 'BELOW'} target p99 < 50 ms)"
     )
     run_intake_http(server, bootstrap, args.intake_reports)
     run_audit(server, bootstrap)
