@@ -7,6 +7,7 @@ measured in the same run on the same PostgreSQL and Kafka (started here on free 
   relay     events per second from the store to Kafka, vs the raw kafka-python producer with
             the same message sizes and settings
   latency   append → consumer's inbox commit, p50/p99, at a steady 200 events/s
+            (these four alone: --only core)
   reports   reports accepted per second over HTTP through gunicorn, 16 clients, vs the trivial
             /healthz on the same gunicorn configuration (bench.intake_http; --only intake)
   audit     netra audit verify and replay over 100,000 and 200,000 events, vs raw kafka-python
@@ -16,6 +17,8 @@ measured in the same run on the same PostgreSQL and Kafka (started here on free 
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
 import multiprocessing as mp
 import os
 import statistics
@@ -39,7 +42,8 @@ from shared.bus import ensure_topics, make_producer
 from shared.clock import SystemClock
 from shared.config import REPO_ROOT
 from shared.db import create_engine, ensure_database, migrate
-from shared.envelope import GENESIS_HASH, Actor, Context, NewEvent, seal
+from shared.envelope import GENESIS_HASH, Actor, Context, Envelope, NewEvent, seal
+from shared.eventstore import APPEND_SQL, SERVICE_LOG_LOCK, stored_row
 from shared.outbox import OutboxRelay
 from shared.pg_embedded import EmbeddedPostgres, free_port
 from shared.uow import SqlUnitOfWork
@@ -97,7 +101,8 @@ def rate(work: Callable[..., None], url: str, count: int, writers: int) -> float
 def print_append_breakdown(url: str, count: int = 1000) -> None:
     """Where an append's time goes, each part timed alone in this process (µs per append)."""
     clock = SystemClock()
-    pinged, bare = create_engine(url, pool_size=1), create_engine(url, pool_size=1, pre_ping=False)
+    netra, bare = create_engine(url, pool_size=1), create_engine(url, pool_size=1, pre_ping=False)
+    pinged = sa.create_engine(url, pool_size=1, pool_pre_ping=True)  # SQLAlchemy's ping on every checkout
 
     def per_op(work: Callable[[], None]) -> float:
         started = time.perf_counter()
@@ -105,15 +110,18 @@ def print_append_breakdown(url: str, count: int = 1000) -> None:
             work()
         return (time.perf_counter() - started) / count * 1e6
 
-    def seal_one() -> None:
-        seal(
+    def seal_one_envelope() -> Envelope:
+        return seal(
             new_event(),
             stream_id="s",
             stream_version=1,
             prev_hash=GENESIS_HASH,
             context=CONTEXT,
             recorded_at=clock.now(),
-        ).to_bytes()
+        )
+
+    def seal_one() -> None:
+        seal_one_envelope().to_bytes()
 
     def transaction(engine: sa.Engine) -> Callable[[], None]:
         def run() -> None:
@@ -129,14 +137,42 @@ def print_append_breakdown(url: str, count: int = 1000) -> None:
             conn.execute("SELECT 1").fetchone()
             conn.commit()
 
+        (last,) = conn.execute("SELECT coalesce(max(position), 0) FROM events").fetchone() or (0,)
+        positions = itertools.count(int(last) + 1)
+        envelope, digest = "x" * 1000, "0" * 64
+
+        def events_row() -> None:
+            # The floor: the store's own row in its own table (every index), no lock, no chain.
+            n = next(positions)
+            conn.execute(_EVENTS_ROW, (n, uuid.uuid4(), f"floor-{n}", envelope, digest, digest, digest))
+            conn.commit()
+
+        row = stored_row(seal_one_envelope())
+
+        def function_call() -> None:
+            # The store's own floor: netra_append (lock, heads, chain, insert) for a new case.
+            rows = json.dumps([{**row, "event_id": str(uuid.uuid4())}])
+            conn.execute(APPEND_SQL, (SERVICE_LOG_LOCK, f"floor-fn-{next(positions)}", 0, GENESIS_HASH, rows))
+            conn.commit()
+
         parts = {
             "sealing (canonical JSON + SHA-256, Python)": per_op(seal_one),
             "a one-statement transaction, bare psycopg": per_op(psycopg_transaction),
-            "the same through SQLAlchemy, no pre-ping": per_op(transaction(bare)),
-            "the same with the pool's pre-ping": per_op(transaction(pinged)),
+            "the same through SQLAlchemy, no ping": per_op(transaction(bare)),
+            "the same through Netra's engine (pings a connection idle ≥ 1 s)": per_op(transaction(netra)),
+            "the same with SQLAlchemy's pre-ping on every checkout": per_op(transaction(pinged)),
+            "one events row INSERT+COMMIT, bare psycopg (the table's floor)": per_op(events_row),
+            "netra_append + COMMIT, bare psycopg (the function's floor)": per_op(function_call),
         }
     for name, micros in parts.items():
         print(f"           {micros:6.0f} µs  {name}")
+
+
+_EVENTS_ROW = (
+    "INSERT INTO events (position, event_id, stream_id, stream_version, event_type, occurred_at,"
+    " recorded_at, envelope, hash, log_prev_hash, log_hash)"
+    " VALUES (%s, %s, %s, 1, 'bench.floor', now(), now(), %s, %s, %s, %s)"
+)
 
 
 # --- relay ----------------------------------------------------------------------------------
@@ -305,7 +341,7 @@ def main() -> None:
     parser.add_argument("--relay-events", type=int, default=20000)
     parser.add_argument("--e2e-seconds", type=int, default=15)
     parser.add_argument("--intake-reports", type=int, default=2000, help="reports POSTed over HTTP")
-    parser.add_argument("--only", choices=["intake", "audit"], help="run only this part")
+    parser.add_argument("--only", choices=["core", "intake", "audit"], help="run only this part")
     parser.add_argument("--no-save", action="store_true", help="print only: keep no results, draw no report")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="netra-bench-") as tmp:
@@ -315,7 +351,9 @@ def main() -> None:
         subprocess.run([str(KAFKA_SH), "start", str(kafka_dir), str(port), str(free_port())], check=True)
         bootstrap = f"127.0.0.1:{port}"
         try:
-            if args.only == "intake":
+            if args.only == "core":
+                run_core(server, bootstrap, args)
+            elif args.only == "intake":
                 run_intake_http(server, bootstrap, args.intake_reports)
             elif args.only == "audit":
                 run_audit(server, bootstrap)
@@ -346,6 +384,13 @@ def database(server: str, name: str, service: str = "intake") -> str:
 
 
 def run_all(server: str, bootstrap: str, args: Any) -> None:
+    run_core(server, bootstrap, args)
+    run_intake_http(server, bootstrap, args.intake_reports)
+    run_audit(server, bootstrap)
+
+
+def run_core(server: str, bootstrap: str, args: Any) -> None:
+    """Append (one and four writers), relay and append → consumed latency."""
     print(f"PostgreSQL {server}, Kafka {bootstrap}; {mp.cpu_count()} cores\n")
     url = database(server, "bench_store")
     rate(raw_commits, url, 300, 1), rate(store_appends, url, 300, 1)  # warm-up
@@ -375,5 +420,3 @@ def run_all(server: str, bootstrap: str, args: Any) -> None:
         f"latency    append → inbox commit at 200 ev/s: p50 {RUN.latency_ms['p50']:.0f} ms, p99 {p99.value:.0f} ms "
         f"over {len(millis)} events ({'meets' if p99.meets else 'BELOW'} target p99 < 50 ms)"
     )
-    run_intake_http(server, bootstrap, args.intake_reports)
-    run_audit(server, bootstrap)

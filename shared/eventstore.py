@@ -124,11 +124,11 @@ class SqlEventStore:
             return []
         prev_hash = self._head_hash(stream_id, expected_version)
         sealed = _seal_all(new, stream_id, expected_version, prev_hash, context, self._clock.now())
-        rows = json.dumps([_row(envelope) for envelope in sealed])
+        rows = json.dumps([stored_row(envelope) for envelope in sealed])
         try:
             # exec_driver_sql: the hot path skips SQLAlchemy's statement compilation.
             self._conn.exec_driver_sql(
-                _APPEND, (SERVICE_LOG_LOCK, stream_id, expected_version, prev_hash, rows)
+                APPEND_SQL, (SERVICE_LOG_LOCK, stream_id, expected_version, prev_hash, rows)
             )
         except DBAPIError as exc:
             raise _conflict(exc, stream_id, expected_version) from exc
@@ -165,7 +165,7 @@ class SqlEventStore:
         ]
 
 
-_APPEND = "SELECT netra_append(%s, %s, %s, %s, %s::jsonb)"
+APPEND_SQL = "SELECT netra_append(%s, %s, %s, %s, %s::jsonb)"
 _HASH_AT = "SELECT hash FROM events WHERE stream_id = %s AND stream_version = %s"
 
 
@@ -180,7 +180,8 @@ def _conflict(exc: DBAPIError, stream_id: str, expected: int) -> Exception:
     return exc
 
 
-def _row(envelope: Envelope) -> dict[str, object]:
+def stored_row(envelope: Envelope) -> dict[str, object]:
+    """What netra_append takes for one event: the envelope's bytes and the columns copied from it."""
     return {
         "event_id": envelope.event_id,
         "stream_version": envelope.stream_version,

@@ -8,9 +8,12 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
+from shared import db
 from shared.db import create_engine
 from shared.pg_embedded import EmbeddedPostgres
 
@@ -50,6 +53,46 @@ def test_a_killed_postgres_starts_again_on_its_port_and_engines_reconnect(tmp_pa
             except sa.exc.OperationalError:
                 continue
         assert answered == 1
+    finally:
+        engine.dispose()
+        server.stop()
+
+
+def test_a_connection_is_pinged_only_after_sitting_idle_and_a_dead_one_is_replaced_unseen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "PING_IDLE_S", 0.5)
+    server = EmbeddedPostgres(tmp_path / "pg")
+    url = server.start()
+    engine = create_engine(url, pool_size=1)
+    pings: list[float] = []
+    real_ping = engine.dialect.do_ping
+
+    def counted_ping(dbapi_connection: Any) -> bool:
+        pings.append(time.monotonic())
+        return bool(real_ping(dbapi_connection))
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counted_ping)
+    try:
+        for _ in range(20):  # a busy path: each checkout follows the last at once
+            with engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        assert pings == []
+        os.kill(postmaster_pid(server), signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while server.url() is not None:
+            assert time.monotonic() < deadline, "the postmaster did not die"
+            time.sleep(0.1)
+        while True:  # restarted as netra run's supervisor does
+            try:
+                server.start()
+                break
+            except Exception:
+                assert time.monotonic() < deadline, "PostgreSQL did not start again"
+                time.sleep(1)
+        with engine.connect() as conn:  # idle since before the crash: pinged, found dead, replaced
+            assert conn.execute(sa.text("SELECT 1")).scalar() == 1
+        assert len(pings) == 1
     finally:
         engine.dispose()
         server.stop()
