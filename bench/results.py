@@ -272,7 +272,7 @@ def _plot_history(runs: list[dict[str, Any]], path: Path) -> bool:
         ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=name)
     ax.set(title="Each figure's ratio to its baseline, run by run", ylabel="ratio")
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.autofmt_xdate()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
