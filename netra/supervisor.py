@@ -42,6 +42,11 @@ BACKOFF_MAX_S = 60.0
 STEADY_S = 30.0
 
 
+# What netra run started and so stops: the embedded PostgreSQL, and each local broker's data
+# directory (deploy/kafka/kafka.sh keeps its pid there).
+Started = list[EmbeddedPostgres | Path]
+
+
 def backoff_s(deaths_in_a_row: int) -> float:
     """How long to wait before starting a child that has died ``deaths_in_a_row`` times."""
     return min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2 ** max(0, deaths_in_a_row - 1))
@@ -128,7 +133,7 @@ def run_system(settings: Settings) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    cleanups: list[tuple[str, object]] = []
+    cleanups: Started = []
     children: list[Child] = []
     try:
         env = dict(os.environ)
@@ -155,7 +160,7 @@ def run_system(settings: Settings) -> int:
         _shutdown(children, cleanups)
 
 
-def _start_postgres(settings: Settings, cleanups: list[tuple[str, object]]) -> None:
+def _start_postgres(settings: Settings, cleanups: Started) -> None:
     if settings.server_url or settings.database_urls:
         say("using the configured PostgreSQL (DATABASE_URL)")
         return
@@ -163,11 +168,11 @@ def _start_postgres(settings: Settings, cleanups: list[tuple[str, object]]) -> N
     started_here = server.url() is None
     url = server.start()
     if started_here:
-        cleanups.append(("postgres", server))
+        cleanups.append(server)
     say(f"PostgreSQL (embedded) at {url.replace('+psycopg', '')}, data in {server.data_dir}")
 
 
-def _start_kafka(settings: Settings, cleanups: list[tuple[str, object]]) -> dict[str, str]:
+def _start_kafka(settings: Settings, cleanups: Started) -> dict[str, str]:
     if kafka_reachable(settings.kafka_bootstrap, timeout_s=1.0) is None:
         say(f"using the Kafka that answers at {settings.kafka_bootstrap}")
         return {}
@@ -180,19 +185,17 @@ def _start_kafka(settings: Settings, cleanups: list[tuple[str, object]]) -> dict
         return _start_kafka_cluster(data, int(port), brokers, cleanups)
     say(f"starting Kafka on {settings.kafka_bootstrap} (data in {data}; first run fetches its jars)")
     subprocess.run([str(KAFKA_SH), "start", str(data), port, str(int(port) + 1)], check=True)
-    cleanups.append(("kafka", data))
+    cleanups.append(data)
     return {"KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap}
 
 
-def _start_kafka_cluster(
-    data: Path, port: int, brokers: int, cleanups: list[tuple[str, object]]
-) -> dict[str, str]:
+def _start_kafka_cluster(data: Path, port: int, brokers: int, cleanups: Started) -> dict[str, str]:
     """``brokers`` combined KRaft nodes on port, port+2, …: the services bootstrap from all of
     them (any one answering will do) and their topics get min(3, brokers) copies."""
     ports = [port + 2 * i for i in range(brokers)]
     say(f"starting a {brokers}-broker Kafka cluster on ports {', '.join(map(str, ports))} (data in {data})")
     subprocess.run([str(KAFKA_SH), "start-cluster", str(data), str(brokers), str(port)], check=True)
-    cleanups += [("kafka", data / f"node-{i}") for i in range(1, brokers + 1)]
+    cleanups += [data / f"node-{i}" for i in range(1, brokers + 1)]
     return {
         "KAFKA_BOOTSTRAP_SERVERS": ",".join(f"127.0.0.1:{p}" for p in ports),
         "NETRA_TOPIC_REPLICATION": str(min(3, brokers)),
@@ -348,10 +351,10 @@ def _print_summary(settings: Settings) -> None:
     print("\n".join(lines), flush=True)
 
 
-def _daemons(settings: Settings, cleanups: list[tuple[str, object]]) -> list[Daemon]:
+def _daemons(settings: Settings, cleanups: Started) -> list[Daemon]:
     """The servers started here, watched like children: each one dead is started again."""
     daemons = []
-    for _, handle in cleanups:
+    for handle in cleanups:
         if isinstance(handle, EmbeddedPostgres):
             daemons.append(_postgres_daemon(handle))
         elif isinstance(handle, Path):
@@ -424,17 +427,22 @@ def supervise_once(children: Sequence[Supervised], now: float) -> None:
         )
 
 
-def _shutdown(children: list[Child], cleanups: list[tuple[str, object]]) -> None:
+def _shutdown(children: list[Child], cleanups: Started) -> None:
     if children:
         say("stopping services, relays and consumers")
     for child in children:
         child.stop()
     for child in children:
         child.wait(20)
-    for kind, handle in reversed(cleanups):
-        say(f"stopping {kind}")
+    # The brokers all at once: a node stopped after the others waits 30 s for a quorum that
+    # is gone. Then PostgreSQL.
+    brokers = [handle for handle in cleanups if isinstance(handle, Path)]
+    if brokers:
+        say(f"stopping kafka ({len(brokers)} broker{'s' if len(brokers) > 1 else ''})")
+        for stopping in [subprocess.Popen([str(KAFKA_SH), "stop", str(b)]) for b in brokers]:
+            stopping.wait()
+    for handle in reversed(cleanups):
         if isinstance(handle, EmbeddedPostgres):
+            say("stopping postgres")
             handle.stop()
-        else:
-            subprocess.run([str(KAFKA_SH), "stop", str(handle)], check=False)
     say("stopped")
