@@ -324,14 +324,37 @@ class KeyStore:
     def data_key(self, subject: str, *, purpose: str, actor: str) -> bytes:
         """``subject``'s data key for one use, recorded; ``Erased`` once it was erased."""
         with self.engine.begin() as conn:
-            row = conn.execute(sa.select(data_keys).where(data_keys.c.subject == subject)).first()
-            if row is None:
-                raise KeyringError(f"no data key for {subject}")
-            if row.wrapped is None:
-                raise Erased(subject)
-            conn.execute(
-                key_uses.insert().values(subject=subject, purpose=purpose, actor=actor, at=self.clock.now())
-            )
+            return self._recorded_use(conn, subject, purpose, actor)
+
+    def key_for(self, subject: str, *, owner: str, purpose: str, actor: str) -> bytes:
+        """``subject``'s data key: created on first need (committed before anything is sealed
+        under it, as ``create``), else fetched as ``data_key`` (the use recorded; ``Erased``
+        once it was erased). One transaction either way, and a concurrent first need of the
+        same subject finds the key the other created."""
+        new_key = AESGCM.generate_key(256)
+        kek_id, wrapped = self.keks.wrap(subject, new_key)
+        with self.engine.begin() as conn:
+            created = conn.execute(
+                pg_insert(data_keys)
+                .values(
+                    subject=subject, owner=owner, kek_id=kek_id, wrapped=wrapped, created_at=self.clock.now()
+                )
+                .on_conflict_do_nothing(index_elements=["subject"])
+                .returning(data_keys.c.subject)
+            ).first()
+            if created is not None:
+                return new_key
+            return self._recorded_use(conn, subject, purpose, actor)
+
+    def _recorded_use(self, conn: sa.Connection, subject: str, purpose: str, actor: str) -> bytes:
+        row = conn.execute(sa.select(data_keys).where(data_keys.c.subject == subject)).first()
+        if row is None:
+            raise KeyringError(f"no data key for {subject}")
+        if row.wrapped is None:
+            raise Erased(subject)
+        conn.execute(
+            key_uses.insert().values(subject=subject, purpose=purpose, actor=actor, at=self.clock.now())
+        )
         return self.keks.unwrap(subject, row.kek_id, row.wrapped)
 
     def open(self, sealed: Mapping[str, Any], *, purpose: str, actor: str) -> Any:
@@ -433,10 +456,9 @@ class SubjectSeal:
 
     def _data_key(self) -> bytes:
         if self._key is None:
-            if self.keys.info(self.subject) is None:
-                self._key = self.keys.create(self.subject, owner=self.owner)
-            else:
-                self._key = self.keys.data_key(self.subject, purpose=self.purpose, actor=self.actor)
+            self._key = self.keys.key_for(
+                self.subject, owner=self.owner, purpose=self.purpose, actor=self.actor
+            )
         return self._key
 
     def seal(self, value: Any) -> dict[str, str]:

@@ -148,10 +148,12 @@ def _record_receipt(
     records.store_response(conn, cmd.partner, cmd.idempotency_key, response)
     # Last: the append holds the service-log lock until the commit. The read models are
     # projected from the appended events themselves, as a replay will project them.
+    # A case opened here has a new id and no events yet: no need to read its stream.
+    version = 0 if receipt.opens_case else len(uow.events.load(receipt.case_id))
     appended = uow.events.append(
         receipt.case_id,
         list(receipt.events),
-        expected_version=len(uow.events.load(receipt.case_id)),
+        expected_version=version,
         context=Context(Actor(cmd.partner, "partner"), correlation_id=report_id),
     )
     project_all(conn, READ_MODEL, appended)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from netra.cli import main as netra
 from shared.clock import ManualClock
 from shared.config import Settings
 from shared.db import create_engine
-from shared.keyring import ErasedField, KeyringError, KeyStore, kek_source, seal
+from shared.keyring import Erased, ErasedField, KeyringError, KeyStore, kek_source, seal
 from tests.conftest import NewDatabase
 
 
@@ -101,3 +102,29 @@ def test_erase_refuses_what_it_cannot_erase() -> None:
         netra, ["privacy", "erase", "--subject", "reporter/x", "--reason", " ", "--by", "a"]
     )
     assert no_reason.exit_code == 2 and "reporter/<report id>" in no_reason.output
+
+
+def test_a_subjects_key_is_created_on_first_need_and_fetched_with_a_recorded_use_after(
+    keys: KeyStore,
+) -> None:
+    first = keys.key_for("reporter/k", owner="intake", purpose="seal-report", actor="intake")
+    assert keys.uses("reporter/k") == []  # creating a key is no use of it
+    again = keys.key_for("reporter/k", owner="intake", purpose="seal-supplement", actor="bawaslu")
+    assert again == first
+    assert [(p, a) for p, a, _ in keys.uses("reporter/k")] == [("seal-supplement", "bawaslu")]
+    keys.erase("reporter/k", actor="dpo", reason="test")
+    with pytest.raises(Erased):
+        keys.key_for("reporter/k", owner="intake", purpose="seal-supplement", actor="bawaslu")
+    assert keys.info("reporter/k").erased_by == "dpo"  # type: ignore[union-attr]  # never created anew
+
+
+def test_two_first_needs_of_one_subject_at_once_share_one_key(keys: KeyStore) -> None:
+    with ThreadPoolExecutor(4) as pool:
+        found = list(
+            pool.map(
+                lambda n: keys.key_for("webhook/p", owner="intake", purpose="register", actor=f"p{n}"),
+                range(8),
+            )
+        )
+    assert len(set(found)) == 1
+    assert len(keys.uses("webhook/p")) == 7  # one created it; the others fetched it

@@ -105,12 +105,7 @@ def seal_secret(keys: KeyStore, partner: str, secret: str) -> dict[str, str]:
     (committed before anything is sealed under it) and fetched, one recorded use, on the next.
     ``Erased`` when an administrator erased that key: it can never be issued again."""
     subject = secret_subject(partner)
-    if keys.info(subject) is None:
-        try:
-            return seal(keys.create(subject, owner=OWNER), subject, secret)
-        except sa.exc.IntegrityError:
-            pass  # the same partner's other registration, at the same moment, created it
-    return seal(keys.data_key(subject, purpose=REGISTER_PURPOSE, actor=partner), subject, secret)
+    return seal(keys.key_for(subject, owner=OWNER, purpose=REGISTER_PURPOSE, actor=partner), subject, secret)
 
 
 def is_legacy_secret(stored: Any) -> bool:
