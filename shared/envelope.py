@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -167,27 +168,40 @@ def canonical_json(value: Mapping[str, Any]) -> bytes:
     (amounts are integers, measures decimal strings). On that subset Python's C encoder
     writes exactly the RFC 8785 bytes at a fraction of the reference's cost, except that it
     orders keys by code point where RFC 8785 orders them by UTF-16 unit: the two differ only
-    for keys with characters beyond U+FFFF, which go to the ``rfc8785`` reference instead.
-    tests/unit/test_canonical_json.py holds the two to the same bytes. Floats, whose RFC 8785
-    spelling differs from Python's, are refused.
+    for keys with characters beyond U+FFFF, so text holding any such character goes to the
+    ``rfc8785`` reference instead. tests/unit/test_canonical_json.py holds the two to the same
+    bytes. Floats, whose RFC 8785 spelling differs from Python's, are refused. Both checks
+    scan the encoded text (C regular expressions), not the value: walking it in Python cost
+    as much as the encoding.
     """
-    if _needs_reference(value):
+    try:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError:  # NaN or an infinity
+        _refuse_floats(value)
+        raise
+    if _FLOAT_SPELLING.search(_JSON_STRING.sub("", text)):
+        _refuse_floats(value)
+    if _ASTRAL.search(text):
         return rfc8785.dumps(value)
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode()
+    return text.encode()
 
 
-def _needs_reference(value: object) -> bool:
-    """Refuse floats; say whether any key needs RFC 8785's UTF-16 ordering."""
+# A JSON string token; with every string removed, a digit followed by ".", "e" or "E" can only
+# be a float as Python spells one ("1.5", "1e+16"), never an integer, true or false.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_FLOAT_SPELLING = re.compile(r"\d[.eE]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _refuse_floats(value: object) -> None:
+    """Raise naming the first float in ``value``."""
     if isinstance(value, float):
         raise TypeError(f"floats are not allowed in events ({value!r}): use an integer or a decimal string")
     if isinstance(value, dict):
-        astral = any(key and max(key) > "\uffff" for key in value)
-        return any([_needs_reference(item) for item in value.values()]) or astral
+        value = list(value.values())
     if isinstance(value, list | tuple):
-        return any([_needs_reference(item) for item in value])
-    return False
+        for item in value:
+            _refuse_floats(item)
 
 
 def chain_hash(prev_hash: str, body: bytes) -> str:

@@ -32,7 +32,21 @@ def test_strings_needing_escapes_match_the_reference(text: str) -> None:
     assert canonical_json(value) == rfc8785.dumps(value)
 
 
-@pytest.mark.parametrize("value", [{"amount": 1.5}, {"nested": [{"x": 0.1}]}, {"nan": float("nan")}])
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"measure": "1.5", "spelled": "1e+16", "quoted": 'say "2.5" \\', "n": 12, "yes": True},
+        {"1.5": [10, -3, False], "e": "E"},
+    ],
+)
+def test_strings_and_integers_that_look_like_floats_are_not_refused(value: dict) -> None:
+    assert canonical_json(value) == rfc8785.dumps(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"amount": 1.5}, {"nested": [{"x": 0.1}]}, {"nan": float("nan")}, {"big": 1e16}, {"inf": float("-inf")}],
+)
 def test_floats_are_refused_with_a_hint(value: dict) -> None:
     with pytest.raises(TypeError, match="floats are not allowed"):
         canonical_json(value)
