@@ -44,8 +44,10 @@ from shared.config import SERVICES, Settings
 from shared.db import create_engine
 
 NETRA = str(Path(sys.executable).with_name("netra"))
-PORTS = (8001, 8002, 8003, 8004)
-INTAKE, ADJUDICATION = "http://127.0.0.1:8001", "http://127.0.0.1:8002"
+# netra run's default ports; the run below is started on them whatever the environment says.
+WEB_PORTS = Settings(home=Path()).web_ports
+INTAKE = f"http://127.0.0.1:{WEB_PORTS['intake']}"
+ADJUDICATION = f"http://127.0.0.1:{WEB_PORTS['adjudication']}"
 
 
 @dataclass
@@ -144,7 +146,7 @@ def _call(
 
 
 def _ready() -> bool:
-    for port in PORTS:
+    for port in WEB_PORTS.values():
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as answer:
                 if answer.status != 200:
@@ -363,7 +365,13 @@ def main() -> int:
     parser.add_argument("--dwell", type=float, default=15.0, help="seconds of load after each fault")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="netra-chaos-"))
-    env = {**os.environ, "NETRA_HOME": str(home), "NETRA_KAFKA_BROKERS": "3", "NETRA_SCALE": "2"}
+    env = {
+        **os.environ,
+        "NETRA_HOME": str(home),
+        "NETRA_KAFKA_BROKERS": "3",
+        "NETRA_SCALE": "2",
+        "NETRA_WEB_PORT": str(WEB_PORTS["intake"]),
+    }
     log = (home / "run.log").open("wb")
     system = subprocess.Popen([NETRA, "run"], env=env, stdout=log, stderr=subprocess.STDOUT)
     print(f"chaos: starting netra run (KAFKA_BROKERS=3 SCALE=2) in {home}", flush=True)

@@ -275,20 +275,24 @@ class KeyStore:
     def create(self, subject: str, *, owner: str) -> bytes:
         """A new data key for ``subject``, committed before any event is sealed under it: an
         event can never hold ciphertext whose key was not stored (a key no event uses, left
-        by a failed command, is harmless)."""
+        by a failed command, is harmless). ``KeyringError`` if the subject has one already."""
+        with self.engine.begin() as conn:
+            data_key = self._insert_new(conn, subject, owner)
+        if data_key is None:
+            raise KeyringError(f"{subject} has a data key already")
+        return data_key
+
+    def _insert_new(self, conn: sa.Connection, subject: str, owner: str) -> bytes | None:
+        """A new data key for ``subject``, stored wrapped; None when it has one already."""
         data_key = AESGCM.generate_key(256)
         kek_id, wrapped = self.keks.wrap(subject, data_key)
-        with self.engine.begin() as conn:
-            conn.execute(
-                data_keys.insert().values(
-                    subject=subject,
-                    owner=owner,
-                    kek_id=kek_id,
-                    wrapped=wrapped,
-                    created_at=self.clock.now(),
-                )
-            )
-        return data_key
+        created = conn.execute(
+            pg_insert(data_keys)
+            .values(subject=subject, owner=owner, kek_id=kek_id, wrapped=wrapped, created_at=self.clock.now())
+            .on_conflict_do_nothing(index_elements=["subject"])
+            .returning(data_keys.c.subject)
+        ).first()
+        return data_key if created is not None else None
 
     def blind_index(self, value: str) -> str:
         """The keyed blind index of ``value`` (already normalised by the caller): what lets a
@@ -301,24 +305,14 @@ class KeyStore:
     def _blinding_key(self) -> bytes:
         # Cached: unlike a data key it is never erased, and every report needs it.
         if self._blind_key is None:
-            key = AESGCM.generate_key(256)
-            kek_id, wrapped = self.keks.wrap(BLIND_INDEX_SUBJECT, key)
             with self.engine.begin() as conn:
-                conn.execute(
-                    pg_insert(data_keys)
-                    .values(
-                        subject=BLIND_INDEX_SUBJECT,
-                        owner="keyring",
-                        kek_id=kek_id,
-                        wrapped=wrapped,
-                        created_at=self.clock.now(),
-                    )
-                    .on_conflict_do_nothing(index_elements=["subject"])
-                )
-                row = conn.execute(
-                    sa.select(data_keys).where(data_keys.c.subject == BLIND_INDEX_SUBJECT)
-                ).one()
-            self._blind_key = self.keks.unwrap(BLIND_INDEX_SUBJECT, row.kek_id, row.wrapped)
+                key = self._insert_new(conn, BLIND_INDEX_SUBJECT, "keyring")
+                if key is None:  # made before (by this or another process): no use to record
+                    row = conn.execute(
+                        sa.select(data_keys).where(data_keys.c.subject == BLIND_INDEX_SUBJECT)
+                    ).one()
+                    key = self.keks.unwrap(BLIND_INDEX_SUBJECT, row.kek_id, row.wrapped)
+            self._blind_key = key
         return self._blind_key
 
     def data_key(self, subject: str, *, purpose: str, actor: str) -> bytes:
@@ -331,20 +325,9 @@ class KeyStore:
         under it, as ``create``), else fetched as ``data_key`` (the use recorded; ``Erased``
         once it was erased). One transaction either way, and a concurrent first need of the
         same subject finds the key the other created."""
-        new_key = AESGCM.generate_key(256)
-        kek_id, wrapped = self.keks.wrap(subject, new_key)
         with self.engine.begin() as conn:
-            created = conn.execute(
-                pg_insert(data_keys)
-                .values(
-                    subject=subject, owner=owner, kek_id=kek_id, wrapped=wrapped, created_at=self.clock.now()
-                )
-                .on_conflict_do_nothing(index_elements=["subject"])
-                .returning(data_keys.c.subject)
-            ).first()
-            if created is not None:
-                return new_key
-            return self._recorded_use(conn, subject, purpose, actor)
+            created = self._insert_new(conn, subject, owner)
+            return created if created is not None else self._recorded_use(conn, subject, purpose, actor)
 
     def _recorded_use(self, conn: sa.Connection, subject: str, purpose: str, actor: str) -> bytes:
         row = conn.execute(sa.select(data_keys).where(data_keys.c.subject == subject)).first()
